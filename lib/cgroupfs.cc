@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The only file of kmemguard that opens, reads, writes, creates or removes
+// files. Everything else goes through CgroupFs.
+
+#include "kmemguard/cgroupfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "kmemguard/status.h"
+
+namespace kmemguard {
+namespace {
+
+// NAME_MAX on every Linux filesystem cgroupfs sits on (kernfs included).
+constexpr size_t kMaxComponentLength = 255;
+
+// A read larger than any control file the memory controller has; memory.stat
+// is about 1.5 KiB on v1.
+constexpr size_t kReadChunk = 8192;
+
+int CloseKeepErrno(int fd) {
+  int saved = errno;
+  int rc = close(fd);
+  errno = saved;
+  return rc;
+}
+
+// openat2(2) resolving `path` strictly beneath `dirfd` with no symlinks.
+// Returns -1 with errno ENOSYS where the kernel predates it (5.6).
+int OpenBeneath(int dirfd, const std::string& path, int flags) {
+#ifdef SYS_openat2
+  struct open_how how;
+  std::memset(&how, 0, sizeof(how));
+  how.flags = static_cast<unsigned long long>(flags);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(
+        syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return fd;
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+}  // namespace
+
+absl::string_view FsOpName(FsOp op) {
+  switch (op) {
+    case FsOp::kMkdir: return "mkdir";
+    case FsOp::kRmdir: return "rmdir";
+    case FsOp::kRead: return "read";
+    case FsOp::kWrite: return "write";
+    case FsOp::kStat: return "stat";
+    case FsOp::kList: return "readdir";
+    case FsOp::kSleep: return "sleep";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- CgroupPath
+
+absl::StatusOr<CgroupPath> CgroupPath::Parse(absl::string_view relative) {
+  CgroupPath path;
+  for (absl::string_view part :
+       absl::StrSplit(relative, '/', absl::SkipEmpty())) {
+    if (part == "." || part == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cgroup path \"", relative, "\": component \"", part,
+          "\" is not allowed"));
+    }
+    if (part.find('\0') != absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cgroup path contains a NUL byte"));
+    }
+    if (part.size() > kMaxComponentLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cgroup path component of ", part.size(),
+          " bytes is longer than 255"));
+    }
+    path.components_.emplace_back(part);
+  }
+  // A doubled slash in the middle ("a//b") is a caller bug, not a path.
+  if (absl::StrContains(absl::StripSuffix(absl::StripPrefix(relative, "/"),
+                                          "/"),
+                        "//")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cgroup path \"", relative, "\" has an empty component"));
+  }
+  return path;
+}
+
+CgroupPath CgroupPath::Parent() const {
+  CgroupPath parent = *this;
+  if (!parent.components_.empty()) parent.components_.pop_back();
+  return parent;
+}
+
+CgroupPath CgroupPath::Child(absl::string_view component) const {
+  CgroupPath child = *this;
+  child.components_.emplace_back(component);
+  return child;
+}
+
+absl::string_view CgroupPath::Leaf() const {
+  return components_.empty() ? absl::string_view()
+                             : absl::string_view(components_.back());
+}
+
+std::string CgroupPath::ToString() const {
+  return absl::StrJoin(components_, "/");
+}
+
+bool CgroupPath::Contains(const CgroupPath& other) const {
+  return other.components_.size() >= components_.size() &&
+         std::equal(components_.begin(), components_.end(),
+                    other.components_.begin());
+}
+
+// -------------------------------------------------------------- RealCgroupFs
+
+absl::StatusOr<std::unique_ptr<RealCgroupFs>> RealCgroupFs::Open(
+    const std::string& root, RootCheck check) {
+  if (root.empty() || root[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("hierarchy root \"", root, "\" is not an absolute path"));
+  }
+  int fd;
+  do {
+    fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoError(errno, "open", root);
+  struct statfs fs;
+  if (fstatfs(fd, &fs) != 0) {
+    int err = errno;
+    close(fd);
+    return ErrnoError(err, "statfs", root);
+  }
+  bool is_cgroupfs = fs.f_type == CGROUP_SUPER_MAGIC;
+  if (check == RootCheck::kRequireCgroupfs && !is_cgroupfs) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        root, " is not on a cgroup v1 filesystem (statfs type 0x",
+        absl::Hex(static_cast<unsigned long>(fs.f_type)),
+        "); use --allow-plain-dir for a fixture tree"));
+  }
+  std::string display = root;
+  while (display.size() > 1 && display.back() == '/') display.pop_back();
+  return std::unique_ptr<RealCgroupFs>(
+      new RealCgroupFs(fd, std::move(display), is_cgroupfs));
+}
+
+RealCgroupFs::RealCgroupFs(int root_fd, std::string root, bool is_cgroupfs)
+    : root_fd_(root_fd), root_(std::move(root)), is_cgroupfs_(is_cgroupfs) {}
+
+RealCgroupFs::~RealCgroupFs() {
+  ForgetCachedDir();
+  close(root_fd_);
+}
+
+void RealCgroupFs::ForgetCachedDir() {
+  if (cached_fd_ >= 0) close(cached_fd_);
+  cached_fd_ = -1;
+  cached_path_ = CgroupPath();
+}
+
+std::string RealCgroupFs::DisplayPath(const CgroupPath& dir,
+                                      absl::string_view name) const {
+  std::string out = root_ == "/" ? "" : root_;
+  for (const std::string& c : dir.components()) absl::StrAppend(&out, "/", c);
+  if (!name.empty()) absl::StrAppend(&out, "/", name);
+  if (out.empty()) out = "/";
+  return out;
+}
+
+absl::StatusOr<int> RealCgroupFs::DirFd(const CgroupPath& dir) {
+  if (dir.IsRoot()) return root_fd_;
+  if (cached_fd_ >= 0 && cached_path_ == dir) return cached_fd_;
+  const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+  int fd = OpenBeneath(root_fd_, dir.ToString(), flags);
+  if (fd < 0 && errno == ENOSYS) {
+    // Kernels before 5.6: walk one component at a time, never following a
+    // symlink (the way crun and oomd open cgroup directories).
+    int parent = root_fd_;
+    fd = -1;
+    for (const std::string& c : dir.components()) {
+      int next;
+      do {
+        next = openat(parent, c.c_str(), flags);
+      } while (next < 0 && errno == EINTR);
+      if (parent != root_fd_) CloseKeepErrno(parent);
+      if (next < 0) {
+        fd = -1;
+        break;
+      }
+      parent = next;
+      fd = next;
+    }
+  }
+  if (fd < 0) return ErrnoError(errno, "open", DisplayPath(dir));
+  ForgetCachedDir();
+  cached_fd_ = fd;
+  cached_path_ = dir;
+  return fd;
+}
+
+absl::Status RealCgroupFs::MakeDir(const CgroupPath& dir) {
+  if (dir.IsRoot()) return ErrnoError(EEXIST, "mkdir", DisplayPath(dir));
+  absl::StatusOr<int> parent = DirFd(dir.Parent());
+  if (!parent.ok()) return parent.status();
+  std::string leaf(dir.Leaf());
+  if (mkdirat(*parent, leaf.c_str(), 0755) != 0) {
+    return ErrnoError(errno, "mkdir", DisplayPath(dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RealCgroupFs::RemoveDir(const CgroupPath& dir) {
+  if (dir.IsRoot()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing to remove the hierarchy root ", root_));
+  }
+  if (cached_path_ == dir || dir.Contains(cached_path_)) ForgetCachedDir();
+  if (!is_cgroupfs_) {
+    // Plain fixture trees: control files are ordinary files here, which the
+    // kernel would drop with the cgroup. Remove them so rmdir can succeed.
+    absl::StatusOr<int> fd = DirFd(dir);
+    if (!fd.ok()) return fd.status();
+    int list_fd = openat(*fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (list_fd < 0) return ErrnoError(errno, "open", DisplayPath(dir));
+    DIR* d = fdopendir(list_fd);
+    if (d == nullptr) {
+      int err = errno;
+      close(list_fd);
+      return ErrnoError(err, "readdir", DisplayPath(dir));
+    }
+    std::vector<std::string> files;
+    while (struct dirent* e = readdir(d)) {
+      struct stat st;
+      if (fstatat(*fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          !S_ISDIR(st.st_mode)) {
+        files.emplace_back(e->d_name);
+      }
+    }
+    closedir(d);
+    for (const std::string& f : files) {
+      if (unlinkat(*fd, f.c_str(), 0) != 0 && errno != ENOENT) {
+        return ErrnoError(errno, "unlink", DisplayPath(dir, f));
+      }
+    }
+    ForgetCachedDir();
+  }
+  absl::StatusOr<int> parent = DirFd(dir.Parent());
+  if (!parent.ok()) return parent.status();
+  std::string leaf(dir.Leaf());
+  if (unlinkat(*parent, leaf.c_str(), AT_REMOVEDIR) != 0) {
+    return ErrnoError(errno, "rmdir", DisplayPath(dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RealCgroupFs::ReadFile(const CgroupPath& dir,
+                                                   absl::string_view name) {
+  absl::StatusOr<int> dfd = DirFd(dir);
+  if (!dfd.ok()) return dfd.status();
+  std::string file(name);
+  int fd;
+  do {
+    fd = openat(*dfd, file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoError(errno, "open", DisplayPath(dir, name));
+  // Control files report st_size 0, so read until EOF.
+  std::string out;
+  char buf[kReadChunk];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ErrnoError(err, "read", DisplayPath(dir, name));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+absl::Status RealCgroupFs::WriteFile(const CgroupPath& dir,
+                                     absl::string_view name,
+                                     absl::string_view value) {
+  absl::StatusOr<int> dfd = DirFd(dir);
+  if (!dfd.ok()) return dfd.status();
+  std::string file(name);
+  // Never O_CREAT: a missing control file must be ENOENT here exactly as on
+  // cgroupfs (runc's ioutil.WriteFile passes O_CREAT, so its fake-directory
+  // tests cannot see a missing file).
+  int fd;
+  do {
+    fd = openat(*dfd, file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoError(errno, "open", DisplayPath(dir, name), value);
+  // One write(2) with the whole value: the kernel parses each write as one
+  // complete value (systemd cgroup-util writes unbuffered for this reason).
+  ssize_t n;
+  do {
+    n = write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    close(fd);
+    return ErrnoError(err, "write", DisplayPath(dir, name), value);
+  }
+  if (close(fd) != 0 && errno != EINTR) {
+    return ErrnoError(errno, "close", DisplayPath(dir, name), value);
+  }
+  if (static_cast<size_t>(n) != value.size()) {
+    return absl::DataLossError(absl::StrCat(
+        "write \"", value, "\" to ", DisplayPath(dir, name), ": short write of ",
+        n, " of ", value.size(), " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RealCgroupFs::Exists(const CgroupPath& dir,
+                                          absl::string_view name) {
+  if (name.empty()) {
+    if (dir.IsRoot()) return true;
+    absl::StatusOr<int> parent = DirFd(dir.Parent());
+    if (!parent.ok()) {
+      std::optional<int> err = ErrnoOf(parent.status());
+      if (err == ENOENT || err == ENOTDIR) return false;
+      return parent.status();
+    }
+    name = dir.Leaf();
+    struct stat st;
+    std::string leaf(name);
+    if (fstatat(*parent, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;
+      return ErrnoError(errno, "stat", DisplayPath(dir));
+    }
+    return S_ISDIR(st.st_mode);
+  }
+  absl::StatusOr<int> dfd = DirFd(dir);
+  if (!dfd.ok()) return dfd.status();
+  struct stat st;
+  std::string file(name);
+  if (fstatat(*dfd, file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoError(errno, "stat", DisplayPath(dir, name));
+  }
+  return true;
+}
+
+absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListDirs(
+    const CgroupPath& dir) {
+  absl::StatusOr<int> dfd = DirFd(dir);
+  if (!dfd.ok()) return dfd.status();
+  int fd = openat(*dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "open", DisplayPath(dir));
+  DIR* d = fdopendir(fd);
+  if (d == nullptr) {
+    int err = errno;
+    close(fd);
+    return ErrnoError(err, "readdir", DisplayPath(dir));
+  }
+  std::vector<std::string> out;
+  errno = 0;
+  while (struct dirent* e = readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
+      continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = fstatat(*dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               S_ISDIR(st.st_mode);
+    }
+    if (is_dir) out.emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void RealCgroupFs::Sleep(absl::Duration duration) { absl::SleepFor(duration); }
+
+// --------------------------------------------------------- RecordingCgroupFs
+
+int RecordingCgroupFs::Begin(FsOp op, const std::string& path,
+                             absl::string_view value) {
+  size_t index = records_.size();
+  records_.push_back(FsRecord{op, path, std::string(value), 0});
+  if (index == fail_index_) return fail_index_err_;
+  for (FsFault& f : faults_) {
+    if (f.op != op || f.times == 0) continue;
+    if (!f.path_suffix.empty() && !absl::EndsWith(path, f.path_suffix))
+      continue;
+    if (f.skip > 0) {
+      --f.skip;
+      continue;
+    }
+    if (f.times > 0) --f.times;
+    return f.err;
+  }
+  return 0;
+}
+
+void RecordingCgroupFs::Finish(const absl::Status& status) {
+  if (!status.ok()) records_.back().err = ErrnoOf(status).value_or(-1);
+}
+
+#define KMEMGUARD_RECORD(op_kind, path, value, call, op_text)          \
+  do {                                                                  \
+    std::string display = (path);                                       \
+    int injected = Begin(op_kind, display, value);                      \
+    if (injected != 0) {                                                \
+      records_.back().err = injected;                                   \
+      return ErrnoError(injected, op_text, display, value);             \
+    }                                                                   \
+    auto result = (call);                                               \
+    Finish(StatusOf(result));                                           \
+    return result;                                                      \
+  } while (0)
+
+namespace {
+const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+}  // namespace
+
+absl::Status RecordingCgroupFs::MakeDir(const CgroupPath& dir) {
+  KMEMGUARD_RECORD(FsOp::kMkdir, DisplayPath(dir), "", inner_->MakeDir(dir),
+                   "mkdir");
+}
+
+absl::Status RecordingCgroupFs::RemoveDir(const CgroupPath& dir) {
+  KMEMGUARD_RECORD(FsOp::kRmdir, DisplayPath(dir), "", inner_->RemoveDir(dir),
+                   "rmdir");
+}
+
+absl::StatusOr<std::string> RecordingCgroupFs::ReadFile(
+    const CgroupPath& dir, absl::string_view name) {
+  KMEMGUARD_RECORD(FsOp::kRead, DisplayPath(dir, name), "",
+                   inner_->ReadFile(dir, name), "read");
+}
+
+absl::Status RecordingCgroupFs::WriteFile(const CgroupPath& dir,
+                                          absl::string_view name,
+                                          absl::string_view value) {
+  KMEMGUARD_RECORD(FsOp::kWrite, DisplayPath(dir, name), value,
+                   inner_->WriteFile(dir, name, value), "write");
+}
+
+absl::StatusOr<bool> RecordingCgroupFs::Exists(const CgroupPath& dir,
+                                               absl::string_view name) {
+  KMEMGUARD_RECORD(FsOp::kStat, DisplayPath(dir, name), "",
+                   inner_->Exists(dir, name), "stat");
+}
+
+absl::StatusOr<std::vector<std::string>> RecordingCgroupFs::ListDirs(
+    const CgroupPath& dir) {
+  KMEMGUARD_RECORD(FsOp::kList, DisplayPath(dir), "", inner_->ListDirs(dir),
+                   "readdir");
+}
+
+#undef KMEMGUARD_RECORD
+
+void RecordingCgroupFs::Sleep(absl::Duration duration) {
+  // A sleep cannot fail; an injected fault at its index is ignored.
+  Begin(FsOp::kSleep, "", absl::FormatDuration(duration));
+  if (real_sleep_) inner_->Sleep(duration);
+}
+
+// ------------------------------------------------------------- host helpers
+
+absl::StatusOr<std::string> ReadHostFile(const std::string& path) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoError(errno, "open", path);
+  std::string out;
+  char buf[kReadChunk];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ErrnoError(err, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+absl::StatusOr<HostPathInfo> StatHostPath(const std::string& path) {
+  HostPathInfo info;
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return info;
+    return ErrnoError(errno, "stat", path);
+  }
+  info.exists = true;
+  info.is_dir = S_ISDIR(st.st_mode);
+  info.device = static_cast<unsigned long long>(st.st_dev);
+  struct statfs fs;
+  if (statfs(path.c_str(), &fs) != 0) return ErrnoError(errno, "statfs", path);
+  info.on_cgroupfs = fs.f_type == CGROUP_SUPER_MAGIC;
+  return info;
+}
+
+}  // namespace kmemguard

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "kmemguard/paths.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace kmemguard {
+namespace {
+
+constexpr char kMemory[] = "memory";
+
+std::vector<absl::string_view> SplitPath(absl::string_view p) {
+  return absl::StrSplit(p, '/', absl::SkipEmpty());
+}
+
+// Decodes the \ooo escapes the kernel uses for space, tab, newline and
+// backslash in mountinfo (fs/proc_namespace.c, mangle()).
+std::string Unescape(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() &&
+        s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
+                                      (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string GoClean(absl::string_view path) {
+  if (path.empty()) return ".";
+  const bool rooted = path[0] == '/';
+  std::vector<absl::string_view> out;
+  for (absl::string_view part : SplitPath(path)) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!out.empty() && out.back() != "..") {
+        out.pop_back();
+      } else if (!rooted) {
+        out.push_back(part);
+      }
+      continue;
+    }
+    out.push_back(part);
+  }
+  std::string joined = absl::StrJoin(out, "/");
+  if (rooted) return "/" + joined;
+  return joined.empty() ? "." : joined;
+}
+
+std::string GoJoin(const std::vector<absl::string_view>& elems) {
+  std::vector<absl::string_view> nonempty;
+  for (absl::string_view e : elems) {
+    if (!e.empty()) nonempty.push_back(e);
+  }
+  if (nonempty.empty()) return "";
+  return GoClean(absl::StrJoin(nonempty, "/"));
+}
+
+absl::StatusOr<std::string> GoRel(absl::string_view base,
+                                  absl::string_view target) {
+  std::string b = GoClean(base);
+  std::string t = GoClean(target);
+  if ((b[0] == '/') != (t[0] == '/')) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Rel: can't make ", target, " relative to ", base));
+  }
+  if (b == t) return std::string(".");
+  std::vector<absl::string_view> bp =
+      b == "." ? std::vector<absl::string_view>() : SplitPath(b);
+  std::vector<absl::string_view> tp =
+      t == "." ? std::vector<absl::string_view>() : SplitPath(t);
+  size_t common = 0;
+  while (common < bp.size() && common < tp.size() && bp[common] == tp[common])
+    ++common;
+  for (size_t i = common; i < bp.size(); ++i) {
+    if (bp[i] == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Rel: can't make ", target, " relative to ", base));
+    }
+  }
+  std::vector<absl::string_view> out(bp.size() - common, "..");
+  out.insert(out.end(), tp.begin() + common, tp.end());
+  return absl::StrJoin(out, "/");
+}
+
+std::string CleanPath(absl::string_view path) {
+  if (path.empty()) return "";
+  std::string cleaned = GoClean(path);
+  if (cleaned[0] != '/') {
+    // runc utils.CleanPath: rooting the path first makes a leading ".."
+    // vanish, so a relative path can never climb out of its parent.
+    cleaned = GoClean(absl::StrCat("/", cleaned));
+    absl::StatusOr<std::string> rel = GoRel("/", cleaned);
+    cleaned = rel.ok() ? *rel : ".";
+  }
+  return GoClean(cleaned);
+}
+
+absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(absl::string_view text) {
+  std::vector<MountInfo> mounts;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (line.empty()) continue;
+    size_t sep = line.find(" - ");
+    if (sep == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mountinfo line ", line_number, ": no \" - \" separator in \"",
+          line, "\""));
+    }
+    std::vector<absl::string_view> pre =
+        absl::StrSplit(line.substr(0, sep), ' ', absl::SkipEmpty());
+    std::vector<absl::string_view> post =
+        absl::StrSplit(line.substr(sep + 3), ' ', absl::SkipEmpty());
+    if (pre.size() < 6 || post.size() < 3) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mountinfo line ", line_number, ": too few fields in \"", line,
+          "\""));
+    }
+    MountInfo m;
+    m.root = Unescape(pre[3]);
+    m.mount_point = Unescape(pre[4]);
+    m.fs_type = Unescape(post[0]);
+    m.source = Unescape(post[1]);
+    for (absl::string_view opt : absl::StrSplit(post[2], ',')) {
+      m.super_options.push_back(Unescape(opt));
+    }
+    mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParseProcCgroup(
+    absl::string_view text) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty()) continue;
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (parts.size() < 3) {
+      // runc cgroups.parseCgroupFromReader's text.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid cgroup entry: must contain at least two colons: ", line));
+    }
+    for (absl::string_view controller : absl::StrSplit(parts[1], ',')) {
+      out[std::string(controller)] = std::string(parts[2]);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<HierarchyMount> FindHierarchy(
+    const std::vector<MountInfo>& mounts, absl::string_view subsystem) {
+  for (const MountInfo& m : mounts) {
+    // runc matches on the super options alone, whatever the fs type, so the
+    // name=systemd hierarchy is found by its "name=systemd" option.
+    if (std::find(m.super_options.begin(), m.super_options.end(), subsystem) !=
+        m.super_options.end()) {
+      return HierarchyMount{m.mount_point, m.root};
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("mountpoint for ", subsystem, " not found"));
+}
+
+absl::StatusOr<std::string> FindCgroupRoot(
+    const std::vector<MountInfo>& mounts) {
+  for (const MountInfo& m : mounts) {
+    if (m.fs_type == "cgroup") {
+      std::string dir = GoClean(m.mount_point);
+      size_t slash = dir.rfind('/');
+      if (slash == 0 || slash == std::string::npos) return std::string("/");
+      return dir.substr(0, slash);
+    }
+  }
+  return absl::NotFoundError("mountpoint for cgroup not found");
+}
+
+absl::StatusOr<ResolvedCgroup> ResolveMemoryCgroup(
+    const CgroupLocation& location, absl::string_view mountinfo,
+    absl::string_view proc_self_cgroup) {
+  absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(mountinfo);
+  if (!mounts.ok()) return mounts.status();
+  absl::StatusOr<std::map<std::string, std::string>> own =
+      ParseProcCgroup(proc_self_cgroup);
+  if (!own.ok()) return own.status();
+
+  // runc checks /proc/self/cgroup before mountinfo: a hierarchy this process
+  // is not in counts as not mounted.
+  auto own_it = own->find(kMemory);
+  if (own_it == own->end()) own_it = own->find("name=memory");
+  if (own_it == own->end()) {
+    return absl::NotFoundError("mountpoint for memory not found");
+  }
+  absl::StatusOr<HierarchyMount> hierarchy = FindHierarchy(*mounts, kMemory);
+  if (!hierarchy.ok()) return hierarchy.status();
+  const std::string mnt = GoClean(hierarchy->mount_point);
+
+  std::string full;
+  bool explicit_path = false;
+  if (!location.controller_paths.empty()) {
+    auto it = location.controller_paths.find(kMemory);
+    if (it == location.controller_paths.end()) {
+      return absl::NotFoundError("no memory entry in the explicit cgroup paths");
+    }
+    if (it->second.empty() || it->second[0] != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "explicit memory cgroup path \"", it->second, "\" is not absolute"));
+    }
+    full = GoClean(it->second);
+    explicit_path = true;
+  } else {
+    if ((!location.name.empty() || !location.parent.empty()) &&
+        !location.path.empty()) {
+      // runc's text (fs/apply_raw.go getCgroupData).
+      return absl::InvalidArgumentError(
+          "cgroup: either Path or Name and Parent should be used");
+    }
+    // Path safety: "Do not remove this code" (runc getCgroupData).
+    std::string inner = CleanPath(location.path);
+    if (inner.empty()) {
+      inner = GoJoin({CleanPath(location.parent), CleanPath(location.name)});
+    }
+    if (inner.empty() || inner == "." || inner == "/") {
+      return absl::InvalidArgumentError(
+          "cgroup location is empty: give a cgroups path, or a name");
+    }
+    if (inner[0] == '/') {
+      absl::StatusOr<std::string> cgroup_root = FindCgroupRoot(*mounts);
+      if (!cgroup_root.ok()) return cgroup_root.status();
+      size_t slash = mnt.rfind('/');
+      absl::string_view base = absl::string_view(mnt).substr(slash + 1);
+      full = GoJoin({*cgroup_root, base, inner});
+    } else {
+      absl::StatusOr<std::string> rel =
+          GoRel(hierarchy->root, own_it->second);
+      if (!rel.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "own memory cgroup \"", own_it->second,
+            "\" is not below the mount root \"", hierarchy->root, "\""));
+      }
+      full = GoJoin({mnt, *rel, inner});
+    }
+  }
+
+  absl::StatusOr<std::string> within = GoRel(mnt, full);
+  if (!within.ok() || *within == ".." || absl::StartsWith(*within, "../")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cgroup ", full, " is outside the memory hierarchy ", mnt));
+  }
+  if (*within == "." && !explicit_path) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cgroup location resolves to the hierarchy root ", mnt,
+        "; refusing to operate on it"));
+  }
+  absl::StatusOr<CgroupPath> path =
+      CgroupPath::Parse(*within == "." ? "" : *within);
+  if (!path.ok()) return path.status();
+  return ResolvedCgroup{mnt, *std::move(path), full, explicit_path};
+}
+
+absl::StatusOr<ResolvedCgroup> ResolveMemoryCgroupOnHost(
+    const CgroupLocation& location) {
+  absl::StatusOr<std::string> mountinfo = ReadHostFile("/proc/self/mountinfo");
+  if (!mountinfo.ok()) return mountinfo.status();
+  absl::StatusOr<std::string> cgroup = ReadHostFile("/proc/self/cgroup");
+  if (!cgroup.ok()) return cgroup.status();
+  return ResolveMemoryCgroup(location, *mountinfo, *cgroup);
+}
+
+}  // namespace kmemguard

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cli_common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "kmemguard/paths.h"
+#include "nlohmann/json.hpp"
+
+namespace kmemguard::cli {
+namespace {
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == 0 || slash == std::string::npos) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseRamInBytes(absl::string_view text) {
+  if (text == "-1") return -1;
+  // ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$  (docker/go-units size.go)
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i;
+    return i > start;
+  };
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size: '", text, "'"));
+  };
+  if (!digits()) return invalid();
+  while (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!digits()) return invalid();
+  }
+  std::string number(text.substr(0, i));
+  if (i < text.size() && text[i] == ' ') ++i;
+  double multiplier = 1;
+  if (i < text.size()) {
+    switch (absl::ascii_tolower(text[i])) {
+      case 'k': multiplier = 1024.0; ++i; break;
+      case 'm': multiplier = 1024.0 * 1024; ++i; break;
+      case 'g': multiplier = 1024.0 * 1024 * 1024; ++i; break;
+      case 't': multiplier = 1024.0 * 1024 * 1024 * 1024; ++i; break;
+      case 'p': multiplier = 1024.0 * 1024 * 1024 * 1024 * 1024; ++i; break;
+      default: break;
+    }
+  }
+  if (i < text.size() && absl::ascii_tolower(text[i]) == 'i') ++i;
+  if (i < text.size() && absl::ascii_tolower(text[i]) == 'b') ++i;
+  if (i != text.size()) return invalid();
+  double value = 0;
+  // "1.2.3" matches the expression but not ParseFloat, as in go-units.
+  if (!absl::SimpleAtod(number, &value)) return invalid();
+  value *= multiplier;
+  if (!(value < 9223372036854775807.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size: '", text, "' is larger than int64"));
+  }
+  return static_cast<int64_t>(value);
+}
+
+absl::StatusOr<Target> TargetFromDirectory(const std::string& raw_dir,
+                                           bool allow_plain_dir) {
+  if (raw_dir.empty() || raw_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--path ", raw_dir, ": not an absolute path"));
+  }
+  std::string dir = GoClean(raw_dir);
+  if (dir == "/") {
+    return absl::InvalidArgumentError("--path /: refusing the root directory");
+  }
+  // The nearest existing ancestor of DIR's parent.
+  std::string anchor = Dirname(dir);
+  HostPathInfo info;
+  for (;;) {
+    absl::StatusOr<HostPathInfo> i = StatHostPath(anchor);
+    if (!i.ok()) return i.status();
+    info = *i;
+    if (info.exists) break;
+    anchor = Dirname(anchor);
+  }
+  if (!info.is_dir) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--path ", dir, ": ", anchor, " is not a directory"));
+  }
+  RootCheck check = RootCheck::kRequireCgroupfs;
+  if (info.on_cgroupfs) {
+    // Climb to the mount point of this hierarchy: the highest ancestor on
+    // the same device.
+    while (anchor != "/") {
+      std::string up = Dirname(anchor);
+      absl::StatusOr<HostPathInfo> i = StatHostPath(up);
+      if (!i.ok()) return i.status();
+      if (!i->on_cgroupfs || i->device != info.device) break;
+      anchor = up;
+    }
+  } else if (allow_plain_dir) {
+    check = RootCheck::kAllowPlainDir;
+  } else {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--path ", dir, " is not on a cgroup filesystem; pass "
+        "--allow-plain-dir to target a plain directory (fixture tree)"));
+  }
+  absl::StatusOr<std::string> rel = GoRel(anchor, dir);
+  if (!rel.ok()) return rel.status();
+  absl::StatusOr<CgroupPath> path = CgroupPath::Parse(*rel);
+  if (!path.ok()) return path.status();
+  if (path->IsRoot()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--path ", dir, " is the root of its hierarchy; refusing"));
+  }
+  absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
+      RealCgroupFs::Open(anchor, check);
+  if (!fs.ok()) return fs.status();
+  Target t;
+  t.fs = *std::move(fs);
+  t.path = *std::move(path);
+  t.full_path = dir;
+  return t;
+}
+
+absl::StatusOr<Target> TargetFromLocation(const CgroupLocation& location) {
+  absl::StatusOr<ResolvedCgroup> resolved = ResolveMemoryCgroupOnHost(location);
+  if (!resolved.ok()) {
+    if (absl::IsNotFound(resolved.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "no cgroup v1 memory hierarchy on this host (",
+          resolved.status().message(), ")"));
+    }
+    return resolved.status();
+  }
+  absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
+      RealCgroupFs::Open(resolved->hierarchy_root, RootCheck::kRequireCgroupfs);
+  if (!fs.ok()) return fs.status();
+  Target t;
+  t.fs = *std::move(fs);
+  t.path = resolved->path;
+  t.full_path = resolved->full_path;
+  t.explicit_path = resolved->explicit_path;
+  return t;
+}
+
+absl::StatusOr<std::string> ReadFileText(const std::string& path) {
+  return ReadHostFile(path);
+}
+
+std::string StatsToJson(const MemoryStats& s) {
+  // The shape of runc's types.Memory (events --stats): Go's omitempty drops
+  // zero cache, usage and max, but not limit or failcnt.
+  auto entry = [](const MemoryData& d) {
+    nlohmann::ordered_json j;
+    j["limit"] = d.limit;
+    if (d.usage != 0) j["usage"] = d.usage;
+    if (d.max_usage != 0) j["max"] = d.max_usage;
+    j["failcnt"] = d.failcnt;
+    return j;
+  };
+  nlohmann::ordered_json j;
+  if (s.cache != 0) j["cache"] = s.cache;
+  j["usage"] = entry(s.usage);
+  j["swap"] = entry(s.swap_usage);
+  j["kernel"] = entry(s.kernel_usage);
+  j["kernelTCP"] = entry(s.kernel_tcp_usage);
+  if (!s.stats.empty()) {
+    nlohmann::ordered_json raw = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : s.stats) raw[k] = v;
+    j["raw"] = raw;
+  }
+  j["use_hierarchy"] = s.use_hierarchy;
+  return j.dump();
+}
+
+std::string StatsToText(const MemoryStats& s, const std::string& path) {
+  std::string out = absl::StrCat("cgroup         ", path, "\n");
+  if (!s.present) {
+    absl::StrAppend(&out, "(no memory.stat: not a memory cgroup)\n");
+    return out;
+  }
+  auto row = [&](const char* name, const MemoryData& d) {
+    absl::StrAppend(&out, absl::StrFormat("%-14s %20u %20u %20u %10u\n", name,
+                                          d.usage, d.max_usage, d.limit,
+                                          d.failcnt));
+  };
+  absl::StrAppend(&out, absl::StrFormat("%-14s %20s %20s %20s %10s\n", "",
+                                        "usage", "max usage", "limit",
+                                        "failcnt"));
+  row("memory", s.usage);
+  row("memory+swap", s.swap_usage);
+  row("kernel", s.kernel_usage);
+  row("kernel tcp", s.kernel_tcp_usage);
+  absl::StrAppend(&out, absl::StrFormat("%-14s %20u\n", "cache", s.cache));
+  absl::StrAppend(&out, "use_hierarchy  ", s.use_hierarchy ? "1" : "0", "\n");
+  return out;
+}
+
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "kmemguard: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+
+void PrintWarning(absl::string_view message) {
+  std::fprintf(stderr, "kmemguard: warning: %.*s\n",
+               static_cast<int>(message.size()), message.data());
+}
+
+}  // namespace kmemguard::cli

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Pieces shared by the kmemguard command line, the runtime wrapper and the
+// hook: size parsing as runc accepts it, choosing the hierarchy for a
+// target, output formats.
+
+#ifndef KMEMGUARD_SHIM_CLI_COMMON_H_
+#define KMEMGUARD_SHIM_CLI_COMMON_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "kmemguard/cgroupfs.h"
+#include "kmemguard/memory_stats.h"
+#include "kmemguard/resources.h"
+
+namespace kmemguard::cli {
+
+// Exit codes of the kmemguard command (README "Exit status").
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+// Parses a size as `runc update` does: "-1" is unlimited, otherwise
+// docker/go-units RAMInBytes ("1024", "512k", "1.5g", "64MiB"; binary
+// multipliers). InvalidArgument on anything else.
+absl::StatusOr<int64_t> ParseRamInBytes(absl::string_view text);
+
+// The cgroup a command works on: its filesystem and its path in it.
+struct Target {
+  std::unique_ptr<RealCgroupFs> fs;
+  CgroupPath path;
+  std::string full_path;
+  bool explicit_path = false;
+};
+
+// --path DIR: DIR itself. On cgroupfs the hierarchy root is the mount that
+// holds DIR; elsewhere DIR is refused unless `allow_plain_dir`, and then the
+// nearest existing ancestor of DIR's parent is the root.
+absl::StatusOr<Target> TargetFromDirectory(const std::string& dir,
+                                           bool allow_plain_dir);
+
+// --cgroups-path, or a location from config.json: resolved as runc does.
+absl::StatusOr<Target> TargetFromLocation(const CgroupLocation& location);
+
+// Reads a whole file (config.json, state files).
+absl::StatusOr<std::string> ReadFileText(const std::string& path);
+
+// runc `events --stats` memory section plus use_hierarchy.
+std::string StatsToJson(const MemoryStats& stats);
+std::string StatsToText(const MemoryStats& stats, const std::string& path);
+
+// Prints "kmemguard: <message>" to stderr as one line.
+void PrintError(absl::string_view message);
+void PrintWarning(absl::string_view message);
+
+}  // namespace kmemguard::cli
+
+#endif  // KMEMGUARD_SHIM_CLI_COMMON_H_

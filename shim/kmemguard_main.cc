@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// kmemguard: the command line over the library.
+
+#include <functional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "cli_common.h"
+#include "cmd_cgroup.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kmemguard: runc-compatible cgroup v1 memory operations with the kmem "
+      "guard, and diagnostics for memory-cgroup ID exhaustion",
+      "kmemguard"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("kmemguard 0.1.0"));
+  std::function<int()> run;
+  kmemguard::cli::RegisterCgroupCommands(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kmemguard::cli::kExitOk : kmemguard::cli::kExitUsage;
+  }
+  return run ? run() : kmemguard::cli::kExitUsage;
+}
