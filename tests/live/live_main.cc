@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Entry of the live test binary. It exits 77 (CTest SKIP_RETURN_CODE) unless
+// it runs as root with a writable cgroup v1 memory hierarchy, so a machine
+// without one reports the tests as skipped, never as passed.
+
+#define CATCH_CONFIG_RUNNER
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "kmemguard/memory.h"
+#include "live/live_env.h"
+
+namespace kmemguard::live {
+namespace {
+
+CgroupPath g_scratch;
+std::atomic<int> g_counter{0};
+
+// Removes the scratch parent with everything below it, children first.
+void RemoveScratch() {
+  std::error_code ec;
+  std::filesystem::path root =
+      std::filesystem::path(kMemoryMount) / g_scratch.ToString();
+  if (!std::filesystem::exists(root, ec)) return;
+  std::vector<std::filesystem::path> dirs;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec)) dirs.push_back(it->path());
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
+    return a.string().size() > b.string().size();
+  });
+  for (int round = 0; round < 50; ++round) {
+    bool all = true;
+    for (const auto& d : dirs) {
+      if (rmdir(d.c_str()) != 0 && errno != ENOENT) all = false;
+    }
+    if (rmdir(root.c_str()) != 0 && errno != ENOENT) all = false;
+    if (all) return;
+    usleep(100 * 1000);
+  }
+  std::fprintf(stderr, "live: could not remove scratch %s\n", root.c_str());
+}
+
+void OnSignal(int sig) {
+  RemoveScratch();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+}  // namespace
+
+const CgroupPath& Scratch() { return g_scratch; }
+
+CgroupPath FreshChild(const std::string& hint) {
+  return g_scratch.Child(absl::StrCat(hint, "-", g_counter++));
+}
+
+long MemoryCgroupsInUse() {
+  std::ifstream in("/proc/cgroups");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string name;
+    long hierarchy, num, enabled;
+    if (f >> name >> hierarchy >> num >> enabled && name == "memory") return num;
+  }
+  return -1;
+}
+
+long VisibleMemoryCgroups() {
+  long n = 1;  // the root
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(kMemoryMount, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ++n;
+  }
+  return n;
+}
+
+std::string ReadMemoryFile(const std::string& rel) {
+  std::ifstream in(std::filesystem::path(kMemoryMount) / rel);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace kmemguard::live
+
+int main(int argc, char** argv) {
+  using namespace kmemguard::live;
+  if (geteuid() != 0) {
+    std::printf("live tests skipped: not root\n");
+    return 77;
+  }
+  struct statfs fs;
+  if (statfs(kMemoryMount, &fs) != 0 || fs.f_type != 0x27e0eb) {
+    std::printf("live tests skipped: no cgroup v1 memory hierarchy at %s\n",
+                kMemoryMount);
+    return 77;
+  }
+  g_scratch = kmemguard::CgroupPath::Parse(
+                  absl::StrCat("kmemguard-live-", getpid(), "-",
+                               static_cast<long>(time(nullptr))))
+                  .value();
+  std::string scratch = absl::StrCat(kMemoryMount, "/", g_scratch.ToString());
+  if (mkdir(scratch.c_str(), 0755) != 0) {
+    std::printf("live tests skipped: cannot create %s: %s\n", scratch.c_str(),
+                strerror(errno));
+    return 77;
+  }
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) signal(sig, OnSignal);
+  int rc = Catch::Session().run(argc, argv);
+  RemoveScratch();
+  return rc == 77 ? 1 : rc;
+}
