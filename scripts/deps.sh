@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Installs the Debian packages kmemguard needs that are missing.
+#   scripts/deps.sh demo   what the demo needs
+#   scripts/deps.sh test   what the whole test suite needs
+set -euo pipefail
+want=(build-essential cmake ninja-build pkg-config libabsl-dev
+      nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libseccomp-dev
+      runc busybox-static)
+if [ "${1:-test}" = test ]; then
+  want+=(catch2 python3 python3-jsonschema python3-prometheus-client strace
+         clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq)
+fi
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
