@@ -214,13 +214,16 @@ absl::StatusOr<MemoryData> MemoryController::GetMemoryData(
       if (!prefix.empty() && IsErrno(text.status(), ENOENT)) {
         return MemoryData{};
       }
-      return Annotate(text.status(),
-                      absl::StrCat("failed to parse ", files[i]));
+      return WithMessage(text.status(),
+                         absl::StrCat("failed to parse ", files[i], " - ",
+                                      text.status().message()));
     }
     absl::StatusOr<uint64_t> v =
         ParseCgroupUint(*text, fs_->DisplayPath(path, files[i]));
     if (!v.ok()) {
-      return Annotate(v.status(), absl::StrCat("failed to parse ", files[i]));
+      // runc's "failed to parse %s - %v" (fs/memory.go getMemoryData).
+      return WithMessage(v.status(), absl::StrCat("failed to parse ", files[i],
+                                                  " - ", v.status().message()));
     }
     values[i] = *v;
   }
@@ -265,9 +268,11 @@ absl::StatusOr<SetResult> MemoryController::Set(
             " does not exist (kernel without kmem accounting)"));
       }
       if (IsErrno(s, EOPNOTSUPP)) {
-        return Annotate(s, absl::StrCat("kernel memory limit ", w.value,
-                                        " requested, but this kernel refuses "
-                                        "kmem limits (Linux 5.16+)"));
+        return WithCode(
+            Annotate(s, absl::StrCat("kernel memory limit ", w.value,
+                                     " requested, but this kernel refuses "
+                                     "kmem limits (Linux 5.16+)")),
+            absl::StatusCode::kFailedPrecondition);
       }
       if (IsErrno(s, EBUSY)) {
         return Annotate(s,

@@ -61,21 +61,41 @@ absl::string_view TrimSpace(absl::string_view s) {
 }  // namespace
 
 std::string GoQuote(absl::string_view s) {
+  // strconv.Quote: short escapes, valid UTF-8 kept, other bytes as \xNN.
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f || c >= 0x80) {
-          out += absl::StrFormat("\\x%02x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\a': out += "\\a"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\v': out += "\\v"; continue;
+      default: break;
     }
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+      continue;
+    }
+    // A well-formed multi-byte UTF-8 sequence passes through unchanged.
+    size_t len = c >= 0xf0 && c <= 0xf4   ? 4
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                                          : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid) {
+      out.append(s.data() + i, len);
+      i += len - 1;
+      continue;
+    }
+    out += absl::StrFormat("\\x%02x", c);
   }
   out += "\"";
   return out;
@@ -97,8 +117,8 @@ absl::StatusOr<std::map<std::string, uint64_t>> ParseMemoryStat(
   std::map<std::string, uint64_t> out;
   // bufio.Scanner's ScanLines: a final newline ends the last line instead of
   // starting an empty one, and a trailing '\r' is dropped.
-  if (!contents.empty() && contents.back() == '\n') contents.remove_suffix(1);
   if (contents.empty()) return out;
+  if (contents.back() == '\n') contents.remove_suffix(1);
   for (absl::string_view line : absl::StrSplit(contents, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::vector<absl::string_view> fields =

@@ -79,6 +79,15 @@ absl::Status WithMessage(const absl::Status& status,
   return out;
 }
 
+absl::Status WithCode(const absl::Status& status, absl::StatusCode code) {
+  if (status.ok()) return status;
+  absl::Status out(code, status.message());
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
+    out.SetPayload(url, p);
+  });
+  return out;
+}
+
 absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
   return WithMessage(status, absl::StrCat(context, ": ", status.message()));

@@ -37,6 +37,10 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context);
 // payloads.
 absl::Status WithMessage(const absl::Status& status, absl::string_view message);
 
+// Returns `status` with its code replaced by `code`, keeping message and
+// payloads (the errno among them).
+absl::Status WithCode(const absl::Status& status, absl::StatusCode code);
+
 // Returns the symbolic name of an errno value ("EBUSY"), or "errno N".
 std::string ErrnoName(int err);
 
