@@ -10,8 +10,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
+#include "kmemguard/doctor.h"
 #include "kmemguard/memory.h"
+#include "kmemguard/status.h"
 #include "kmemguard/oci.h"
+#include "seccomp_filter.h"
 
 namespace kmemguard::cli {
 namespace {
@@ -161,11 +164,22 @@ int Fail(const absl::Status& status) {
   return kExitError;
 }
 
+// The cgroup-writing commands run under the seccomp allowlist from here
+// on: after argument parsing, before any cgroup is touched.
+absl::Status ConfineCgroupCommand() {
+  absl::Status s = shim::Confine(shim::Confinement::kCgroupWork);
+  return s.ok() ? s : Annotate(s, "seccomp");
+}
+
 int RunApply(const CgroupOptions& o) {
+  if (absl::Status c = ConfineCgroupCommand(); !c.ok()) return Fail(c);
   absl::StatusOr<Resolved> r = Resolve(o, true);
   if (!r.ok()) return Fail(r.status());
   KmemPolicy policy = *ParseKmemPolicy(o.kmem_policy);
   MemoryController controller(r->target.fs.get(), policy);
+  // A mkdir failing with ENOSPC/EBUSY near the ID limit says so.
+  controller.set_mkdir_error_hook(
+      ExhaustionAwareMkdirHook(r->target.fs.get()));
   absl::StatusOr<MemoryController::CreateResult> done = controller.ApplyAndSet(
       r->target.path, r->resources, o.pid, r->target.explicit_path);
   if (!done.ok()) return Fail(done.status());
@@ -182,6 +196,7 @@ int RunApply(const CgroupOptions& o) {
 }
 
 int RunSet(const CgroupOptions& o) {
+  if (absl::Status c = ConfineCgroupCommand(); !c.ok()) return Fail(c);
   absl::StatusOr<Resolved> r = Resolve(o, true);
   if (!r.ok()) return Fail(r.status());
   if (r->target.explicit_path) return kExitOk;  // runc Manager.Set: no-op
@@ -200,6 +215,7 @@ int RunSet(const CgroupOptions& o) {
 }
 
 int RunStats(const CgroupOptions& o) {
+  if (absl::Status c = ConfineCgroupCommand(); !c.ok()) return Fail(c);
   absl::StatusOr<Resolved> r = Resolve(o, true);
   if (!r.ok()) return Fail(r.status());
   MemoryController controller(r->target.fs.get(), KmemPolicy::kGuarded);
@@ -220,6 +236,7 @@ int RunStats(const CgroupOptions& o) {
 }
 
 int RunRemove(const CgroupOptions& o) {
+  if (absl::Status c = ConfineCgroupCommand(); !c.ok()) return Fail(c);
   absl::StatusOr<Resolved> r = Resolve(o, true);
   if (!r.ok()) return Fail(r.status());
   MemoryController controller(r->target.fs.get(), KmemPolicy::kGuarded);

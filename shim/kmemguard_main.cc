@@ -8,6 +8,9 @@
 #include "CLI/CLI.hpp"
 #include "cli_common.h"
 #include "cmd_cgroup.h"
+#include "cmd_configure.h"
+#include "cmd_doctor.h"
+#include "cmd_simulate.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -18,6 +21,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kmemguard 0.1.0"));
   std::function<int()> run;
   kmemguard::cli::RegisterCgroupCommands(app, &run);
+  kmemguard::cli::RegisterConfigureCommand(app, &run);
+  kmemguard::cli::RegisterDoctorCommand(app, &run);
+  kmemguard::cli::RegisterSimulateCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -243,6 +243,21 @@ struct HostPathInfo {
 };
 absl::StatusOr<HostPathInfo> StatHostPath(const std::string& path);
 
+// Runs `argv` (argv[0] an absolute path, no shell) with stdin on /dev/null
+// and returns its exit status and its stdout and stderr combined, truncated
+// to `max_bytes`. The child is killed (SIGKILL) after `timeout`: then
+// DeadlineExceeded. For `runc --version` and friends in `kmemguard doctor`.
+struct HostCommandResult {
+  int exit_status = -1;  // WEXITSTATUS, or 128 + signal
+  std::string output;
+};
+absl::StatusOr<HostCommandResult> RunHostCommand(
+    const std::vector<std::string>& argv, absl::Duration timeout,
+    size_t max_bytes = 65536);
+
+// True when `fd` (e.g. 1 for stdout) is a terminal (isatty).
+bool HostFdIsTerminal(int fd);
+
 }  // namespace kmemguard
 
 #endif  // KMEMGUARD_CGROUPFS_H_

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The wrapper's and the hook's pure parts: the runtime argv parser, the
+// config file, engine registration, hook stages, state records.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "catch2/catch.hpp"
+#include "cmd_configure.h"
+#include "hook.h"
+#include "kmemguard/memory.h"
+#include "nlohmann/json.hpp"
+#include "runtime_args.h"
+#include "shim_config.h"
+#include "testing/fixture_tree.h"
+#include "testing/status_matchers.h"
+#include "toml++/toml.h"
+#include "wrapper.h"
+
+namespace kmemguard::shim {
+namespace {
+
+using Args = std::vector<std::string>;
+
+RuntimeArgs Parse(const Args& a) {
+  auto r = ParseRuntimeArgs(a);
+  REQUIRE_OK(r);
+  return *r;
+}
+
+TEST_CASE("The argv parser finds command, bundle and id in containerd's form",
+          "[unit]") {
+  Args a = {"--root", "/run/containerd/runc/k8s.io", "--log",
+            "/b/log.json", "--log-format", "json", "--systemd-cgroup",
+            "create", "--bundle", "/b", "--pid-file", "/b/init.pid",
+            "--console-socket", "/s.sock", "--no-pivot", "ctr1"};
+  RuntimeArgs r = Parse(a);
+  CHECK(r.root == "/run/containerd/runc/k8s.io");
+  CHECK(r.log == "/b/log.json");
+  CHECK(r.log_format == "json");
+  CHECK(r.systemd_cgroup);
+  CHECK(r.command == "create");
+  CHECK(r.bundle == "/b");
+  CHECK(r.container_id == "ctr1");
+  CHECK(r.passthrough == a);
+}
+
+TEST_CASE("The argv parser takes every flag form: -x, --x, --x=v, -x=v",
+          "[unit]") {
+  RuntimeArgs r = Parse({"-root=/r", "-log", "/l", "--debug", "run", "-b=/bb",
+                         "-d", "id9"});
+  CHECK(r.root == "/r");
+  CHECK(r.log == "/l");
+  CHECK(r.debug);
+  CHECK(r.command == "run");
+  CHECK(r.bundle == "/bb");
+  CHECK(r.container_id == "id9");
+  RuntimeArgs s = Parse({"--root=/x", "create", "--bundle=/y", "c"});
+  CHECK(s.bundle == "/y");
+  CHECK(s.container_id == "c");
+}
+
+TEST_CASE("A flag value equal to a subcommand name is a value", "[unit]") {
+  RuntimeArgs r = Parse({"--root", "create", "--log", "run", "create",
+                         "--bundle", "delete", "create"});
+  CHECK(r.root == "create");
+  CHECK(r.log == "run");
+  CHECK(r.command == "create");
+  CHECK(r.bundle == "delete");
+  CHECK(r.container_id == "create");
+}
+
+TEST_CASE("A double dash ends the options: a dash-named id is the id",
+          "[unit]") {
+  RuntimeArgs r = Parse({"create", "--bundle", "/b", "--", "-weird-id"});
+  CHECK(r.container_id == "-weird-id");
+  CHECK(r.passthrough.back() == "-weird-id");
+  RuntimeArgs g = Parse({"--", "state", "x"});
+  CHECK(g.command == "state");
+}
+
+TEST_CASE("Unknown flags are passed through, never rejected", "[unit]") {
+  Args a = {"--some-new-flag", "--other=1", "create", "--future-bool",
+            "--bundle", "/b", "c1"};
+  RuntimeArgs r = Parse(a);
+  CHECK(r.command == "create");
+  CHECK(r.container_id == "c1");
+  CHECK(r.passthrough == a);
+}
+
+TEST_CASE("Our own flags are stripped before passing argv on", "[unit]") {
+  RuntimeArgs r = Parse({"--kmemguard-config", "/etc/k.toml",
+                         "--kmemguard-runtime=/usr/bin/crun", "--root", "/r",
+                         "state", "c"});
+  CHECK(r.kmemguard_config == "/etc/k.toml");
+  CHECK(r.kmemguard_runtime == "/usr/bin/crun");
+  CHECK(r.passthrough == Args{"--root", "/r", "state", "c"});
+  CHECK_FALSE(ParseRuntimeArgs({"--kmemguard-config"}).ok());
+}
+
+TEST_CASE("crun's --cgroup-manager systemd means the systemd driver",
+          "[unit]") {
+  CHECK(Parse({"--cgroup-manager", "systemd", "create", "c"}).systemd_cgroup);
+  CHECK_FALSE(
+      Parse({"--cgroup-manager=cgroupfs", "create", "c"}).systemd_cgroup);
+  CHECK(Parse({"--log-level", "debug", "create", "c"}).container_id == "c");
+}
+
+TEST_CASE("No subcommand (runc --version) parses with an empty command",
+          "[unit]") {
+  RuntimeArgs r = Parse({"--version"});
+  CHECK(r.command.empty());
+  CHECK(r.passthrough == Args{"--version"});
+  CHECK(Parse({}).command.empty());
+}
+
+TEST_CASE("Only create, run and restore create cgroups", "[unit]") {
+  for (const char* c : {"create", "run", "restore"}) CHECK(CreatesCgroups(c));
+  for (const char* c : {"start", "delete", "exec", "update", "features", ""}) {
+    CHECK_FALSE(CreatesCgroups(c));
+  }
+  RuntimeArgs r = Parse({"restore", "--image-path", "/img", "--bundle", "/b",
+                         "--tcp-established", "c7"});
+  CHECK(r.bundle == "/b");
+  CHECK(r.container_id == "c7");
+}
+
+TEST_CASE("The config file parses every key and rejects unknown ones",
+          "[unit]") {
+  auto c = ParseShimConfig(R"(
+runtime = "/usr/sbin/runc"
+kmem-policy = "legacy"
+failure-policy = "fail-closed"
+state-dir = "/run/k"
+debug-log = "/var/log/k.log"
+disabled = true
+[hook]
+cleanup = false
+fail-on-kmem = true
+warn-ratio = 0.8
+)",
+                           "t.toml");
+  REQUIRE_OK(c);
+  CHECK(c->runtime == "/usr/sbin/runc");
+  CHECK(c->kmem_policy == KmemPolicy::kLegacy);
+  CHECK(c->failure_policy == FailurePolicy::kFailClosed);
+  CHECK(c->state_dir == "/run/k");
+  CHECK(c->debug_log == "/var/log/k.log");
+  CHECK(c->disabled);
+  CHECK_FALSE(c->hook_cleanup);
+  CHECK(c->hook_fail_on_kmem);
+  CHECK(c->hook_warn_ratio == Approx(0.8));
+
+  auto defaults = ParseShimConfig("", "empty");
+  REQUIRE_OK(defaults);
+  CHECK(defaults->runtime == "runc");
+  CHECK(defaults->kmem_policy == KmemPolicy::kGuarded);
+  CHECK(defaults->failure_policy == FailurePolicy::kFailOpen);
+
+  for (const char* bad :
+       {"runtim = \"x\"", "kmem-policy = \"sometimes\"",
+        "failure-policy = \"maybe\"", "state-dir = \"relative\"",
+        "disabled = \"yes\"", "[hook]\nwarn-ratio = 2.0", "[hook]\nnope = 1",
+        "runtime = "}) {
+    auto s = ParseShimConfig(bad, "bad.toml");
+    INFO(bad);
+    CHECK(absl::IsInvalidArgument(s.status()));
+    CHECK(absl::StrContains(s.status().message(), "bad.toml"));
+  }
+}
+
+TEST_CASE("configure merges Docker's daemon.json without clobbering",
+          "[unit]") {
+  cli::ConfigureOptions o;
+  o.engine = "docker";
+  o.set_as_default = true;
+  auto out = cli::RenderEngineConfig(
+      o, R"({"log-driver": "json-file", "runtimes": {"nvidia": {"path": "/n"}}})");
+  REQUIRE_OK(out);
+  auto j = nlohmann::json::parse(*out);
+  CHECK(j["log-driver"] == "json-file");
+  CHECK(j["runtimes"]["nvidia"]["path"] == "/n");
+  CHECK(j["runtimes"]["kmemguard"]["path"] == "/usr/local/bin/kmemguard-runtime");
+  CHECK(j["default-runtime"] == "kmemguard");
+  // Idempotent.
+  auto again = cli::RenderEngineConfig(o, *out);
+  REQUIRE_OK(again);
+  CHECK(*again == *out);
+  CHECK_FALSE(cli::RenderEngineConfig(o, "{not json").ok());
+  CHECK_FALSE(cli::RenderEngineConfig(o, "[1]").ok());
+}
+
+TEST_CASE("configure writes valid TOML drop-ins for containerd, CRI-O and "
+          "Podman",
+          "[unit]") {
+  for (const char* engine : {"containerd", "crio", "podman"}) {
+    cli::ConfigureOptions o;
+    o.engine = engine;
+    o.set_as_default = true;
+    auto out = cli::RenderEngineConfig(o, "");
+    REQUIRE_OK(out);
+    INFO(*out);
+    toml::table t = toml::parse(*out);
+    if (std::string(engine) == "containerd") {
+      CHECK(t["version"].value<int64_t>() == 2);
+      auto bin = t["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]
+                  ["runtimes"]["kmemguard"]["options"]["BinaryName"]
+                      .value<std::string>();
+      CHECK(bin == "/usr/local/bin/kmemguard-runtime");
+      CHECK(t["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]
+             ["default_runtime_name"]
+                 .value<std::string>() == "kmemguard");
+    } else if (std::string(engine) == "crio") {
+      CHECK(t["crio"]["runtime"]["runtimes"]["kmemguard"]["runtime_path"]
+                .value<std::string>() == "/usr/local/bin/kmemguard-runtime");
+      CHECK(t["crio"]["runtime"]["default_runtime"].value<std::string>() ==
+            "kmemguard");
+    } else {
+      CHECK(t["engine"]["runtimes"]["kmemguard"][0].value<std::string>() ==
+            "/usr/local/bin/kmemguard-runtime");
+      auto json_list = t["engine"]["runtime_supports_json"].as_array();
+      REQUIRE(json_list != nullptr);
+      bool listed = false;
+      for (auto& e : *json_list) listed |= e.value<std::string>() == "kmemguard";
+      CHECK(listed);
+    }
+  }
+  cli::ConfigureOptions o;
+  o.engine = "lxc";
+  CHECK_FALSE(cli::RenderEngineConfig(o, "").ok());
+}
+
+TEST_CASE("The hook stage comes from its argument, else from the state",
+          "[unit]") {
+  OciState creating;
+  creating.status = "creating";
+  creating.pid = 42;
+  OciState stopped;
+  stopped.status = "stopped";
+  CHECK(*HookStageFrom({"createRuntime"}, stopped) == HookStage::kCreateRuntime);
+  CHECK(*HookStageFrom({"prestart"}, stopped) == HookStage::kCreateRuntime);
+  CHECK(*HookStageFrom({"poststop"}, creating) == HookStage::kPoststop);
+  CHECK(*HookStageFrom({}, creating) == HookStage::kCreateRuntime);
+  CHECK(*HookStageFrom({}, stopped) == HookStage::kPoststop);
+  OciState unknown;
+  unknown.pid = 7;
+  CHECK(*HookStageFrom({}, unknown) == HookStage::kCreateRuntime);
+  CHECK(absl::IsInvalidArgument(HookStageFrom({"later"}, creating).status()));
+}
+
+TEST_CASE("State records round-trip and are keyed by runtime root and id",
+          "[unit]") {
+  CreatedRecord r{"c1", "/run/runc", "/sys/fs/cgroup/memory", "k/c1",
+                  {"k", "k/c1"}};
+  auto back = RecordFromJson(RecordToJson(r));
+  REQUIRE_OK(back);
+  CHECK(back->id == "c1");
+  CHECK(back->created == std::vector<std::string>{"k", "k/c1"});
+  CHECK(RecordPath("/run/kmemguard", "/a", "c1") !=
+        RecordPath("/run/kmemguard", "/b", "c1"));
+  CHECK(absl::EndsWith(RecordPath("/run/kmemguard", "/a", "c1"), "/c1.json"));
+  CHECK_FALSE(RecordFromJson("{}").ok());
+  CHECK(IsValidContainerId("abc-1.2_x+y"));
+  for (const char* bad : {"", ".", "..", "a/b", "a b", "../x"}) {
+    CHECK_FALSE(IsValidContainerId(bad));
+  }
+}
+
+TEST_CASE("The runtime log writes runc's JSON and logrus text lines",
+          "[unit]") {
+  RuntimeLog json("", "json", "", "kmemguard-runtime");
+  auto j = nlohmann::json::parse(json.Format("error", "it \"broke\""));
+  CHECK(j["level"] == "error");
+  CHECK(j["msg"] == "kmemguard-runtime: it \"broke\"");
+  CHECK(j["time"].get<std::string>().size() >= 20);
+  RuntimeLog text("", "text", "", "kmemguard-runtime");
+  std::string line = text.Format("warning", "x");
+  CHECK(absl::StartsWith(line, "time=\""));
+  CHECK(absl::StrContains(line, " level=warning msg=\"kmemguard-runtime: x\""));
+}
+
+TEST_CASE("Kernels before 4.6 are the ones where kmem is opt-in", "[unit]") {
+  CHECK(KmemOptInKernel("3.10.0-957.el7.x86_64"));
+  CHECK(KmemOptInKernel("4.4.0-21-generic"));
+  CHECK_FALSE(KmemOptInKernel("4.6.0"));
+  CHECK_FALSE(KmemOptInKernel("6.18.44-fc-v857"));
+  CHECK_FALSE(KmemOptInKernel("garbage"));
+}
+
+TEST_CASE("Accounted ancestors: kmem active with use_hierarchy=1 is found",
+          "[fixture]") {
+  using testing::FixtureTree;
+  FixtureTree tree;
+  auto files = testing::V1MemoryFiles();
+  tree.Dir("kubepods", files);
+  tree.Dir("kubepods/burstable", files);
+  tree.Dir("kubepods/burstable/pod1", files);
+  auto fs = tree.OpenFs();
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1/c")).empty());
+  // runc's 1/-1 trick leaves the limit unlimited; kernel objects charged
+  // since then show as kmem usage.
+  tree.Write("kubepods/burstable/memory.kmem.usage_in_bytes", "40960\n");
+  auto found = AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1/c"));
+  REQUIRE(found.size() == 1);
+  CHECK(absl::EndsWith(found[0], "/kubepods/burstable"));
+  // Without use_hierarchy the child does not inherit it.
+  tree.Write("kubepods/burstable/memory.use_hierarchy", "0\n");
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1/c")).empty());
+  // A limit below "unlimited" counts too.
+  tree.Write("kubepods/memory.kmem.limit_in_bytes", "1073741824\n");
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1/c")).size() == 1);
+}
+
+}  // namespace
+}  // namespace kmemguard::shim
