@@ -79,7 +79,10 @@ int floor_apply_set_remove(const char* dir, int runc_reads) {
 int floor_set(const char* dir) {
   int dfd = open_dir(dir);
   if (dfd < 0) return dfd;
-  int rc = write_config(dfd);
+  /* The one read the runc semantics need: the current limit decides
+   * whether memsw or the limit is written first. */
+  int rc = read_file(dfd, "memory.limit_in_bytes");
+  if (rc == 0) rc = write_config(dfd);
   close(dfd);
   return rc;
 }

@@ -159,13 +159,19 @@ absl::StatusOr<ApplyResult> MemoryController::Apply(
     }
   }
   // d.join("memory"): MkdirAll again (this is where a cgroup is created when
-  // the config does not touch memory, never with kmem), then the pid.
-  std::vector<CgroupPath> created_now;
-  absl::Status s = MakeDirs(path, &created_now);
-  result.created_dirs.insert(result.created_dirs.end(), created_now.begin(),
-                             created_now.end());
-  if (!created_now.empty() && created_now.back() == path) result.created = true;
-  if (!s.ok()) return fail(s);
+  // the config does not touch memory, never with kmem), then the pid. A
+  // directory this call just created needs no second mkdir.
+  absl::Status s;
+  if (!result.created) {
+    std::vector<CgroupPath> created_now;
+    s = MakeDirs(path, &created_now);
+    result.created_dirs.insert(result.created_dirs.end(), created_now.begin(),
+                               created_now.end());
+    if (!created_now.empty() && created_now.back() == path) {
+      result.created = true;
+    }
+    if (!s.ok()) return fail(s);
+  }
   if (pid != -1) {
     std::string value = absl::StrCat(pid);
     s = RetryEintr([&] { return fs_->WriteFile(path, kCgroupProcs, value); });
@@ -249,9 +255,20 @@ absl::StatusOr<SetResult> MemoryController::Set(
   }
   uint64_t current_limit = 0;
   if (PlanNeedsCurrentLimit(effective)) {
-    absl::StatusOr<MemoryData> now = GetMemoryData(path, "");
-    if (!now.ok()) return now.status();
-    current_limit = now->limit;
+    // runc reads all four memory.* data files here (getMemoryData) but
+    // uses only the limit; reading just memory.limit_in_bytes saves three
+    // opens per Set and decides the same order.
+    absl::StatusOr<std::string> text =
+        RetryEintr([&] { return fs_->ReadFile(path, kLimitInBytes); });
+    absl::StatusOr<uint64_t> limit =
+        text.ok() ? ParseCgroupUint(*text, fs_->DisplayPath(path, kLimitInBytes))
+                  : absl::StatusOr<uint64_t>(text.status());
+    if (!limit.ok()) {
+      return WithMessage(limit.status(),
+                         absl::StrCat("failed to parse ", kLimitInBytes, " - ",
+                                      limit.status().message()));
+    }
+    current_limit = *limit;
   }
   result.effective = effective;
   WritePlan plan = PlanMemorySet(effective, current_limit);
@@ -352,6 +369,36 @@ absl::StatusOr<MemoryStats> MemoryController::GetStats(const CgroupPath& path) {
 
 absl::Status MemoryController::RemoveTree(const CgroupPath& path,
                                           const RemoveOptions& options) {
+  if (options.force_empty) return RemoveTreeForceEmpty(path, options);
+  // The common case is a cgroup without children: try rmdir first and list
+  // the children only when it is refused (cgroupfs: EBUSY; a plain
+  // directory: ENOTEMPTY).
+  absl::Status s = RetryEintr([&] { return fs_->RemoveDir(path); });
+  if (s.ok() || IsErrno(s, ENOENT)) return absl::OkStatus();
+  if (!IsErrno(s, EBUSY) && !IsErrno(s, ENOTEMPTY) && !IsErrno(s, EEXIST)) {
+    return s;
+  }
+  absl::StatusOr<std::vector<std::string>> children =
+      RetryEintr([&] { return fs_->ListDirs(path); });
+  if (!children.ok()) {
+    if (IsErrno(children.status(), ENOENT)) return absl::OkStatus();
+    return children.status();
+  }
+  if (children->empty()) return s;  // busy with tasks: the caller retries
+  absl::Status first_error;
+  for (const std::string& child : *children) {
+    first_error.Update(RemoveTree(path.Child(child), options));
+  }
+  if (!first_error.ok()) return first_error;
+  s = RetryEintr([&] { return fs_->RemoveDir(path); });
+  if (s.ok() || IsErrno(s, ENOENT)) return absl::OkStatus();
+  return s;
+}
+
+absl::Status MemoryController::RemoveTreeForceEmpty(
+    const CgroupPath& path, const RemoveOptions& options) {
+  // Children first: force_empty moves a cgroup's charges to its parent, so
+  // the parent must be emptied after its children are gone.
   absl::StatusOr<std::vector<std::string>> children =
       RetryEintr([&] { return fs_->ListDirs(path); });
   if (!children.ok()) {
@@ -360,14 +407,12 @@ absl::Status MemoryController::RemoveTree(const CgroupPath& path,
   }
   absl::Status first_error;
   for (const std::string& child : *children) {
-    first_error.Update(RemoveTree(path.Child(child), options));
+    first_error.Update(RemoveTreeForceEmpty(path.Child(child), options));
   }
-  if (options.force_empty) {
-    absl::Status s =
-        RetryEintr([&] { return fs_->WriteFile(path, kForceEmpty, "0"); });
-    if (!s.ok() && !IsErrno(s, ENOENT)) first_error.Update(s);
-  }
-  absl::Status s = RetryEintr([&] { return fs_->RemoveDir(path); });
+  absl::Status s =
+      RetryEintr([&] { return fs_->WriteFile(path, kForceEmpty, "0"); });
+  if (!s.ok() && !IsErrno(s, ENOENT)) first_error.Update(s);
+  s = RetryEintr([&] { return fs_->RemoveDir(path); });
   if (!s.ok() && !IsErrno(s, ENOENT)) {
     first_error.Update(s);
     return first_error;

@@ -159,6 +159,8 @@ class MemoryController {
   absl::StatusOr<KmemActivation> EnableKernelMemoryAccounting(
       const CgroupPath& path);
   absl::Status RemoveTree(const CgroupPath& path, const RemoveOptions& options);
+  absl::Status RemoveTreeForceEmpty(const CgroupPath& path,
+                                    const RemoveOptions& options);
   absl::StatusOr<MemoryData> GetMemoryData(const CgroupPath& path,
                                            absl::string_view prefix);
 
