@@ -218,6 +218,28 @@ std::string ContainerStateDir(const std::string& runtime_path,
 
 }  // namespace
 
+absl::StatusOr<MemoryController::CreateResult> GuardContainerCgroup(
+    CgroupFs& fs, const CgroupPath& path, const MemoryResources& resources,
+    const ShimConfig& config, const RuntimeLog& log,
+    absl::string_view kernel_release) {
+  if (KmemOptInKernel(kernel_release)) {
+    std::vector<std::string> accounted = AccountedAncestors(fs, path);
+    if (!accounted.empty()) {
+      std::string msg = absl::StrCat(
+          "kmem accounting is already active on ", accounted.front(),
+          " with use_hierarchy=1; ", fs.DisplayPath(path),
+          " inherits it and the guard cannot help (see kmemguard doctor)");
+      if (config.failure_policy == FailurePolicy::kFailClosed) {
+        return absl::FailedPreconditionError(msg);
+      }
+      log.Warning(msg);
+    }
+  }
+  MemoryController controller(&fs, config.kmem_policy);
+  controller.set_mkdir_error_hook(ExhaustionAwareMkdirHook(&fs));
+  return controller.ApplyAndSet(path, resources, -1);
+}
+
 absl::Status ArrangeCleanupAfterExit(const CleanupPlan& plan) {
   return RunAfterExit([plan] {
     // The container still exists: its delete will clean up. (A stat, not
@@ -313,24 +335,9 @@ absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(const WrapperContext& c
     }
     return target.status();
   }
-  if (KmemOptInKernel(HostKernelRelease())) {
-    std::vector<std::string> accounted =
-        AccountedAncestors(*target->fs, target->path);
-    if (!accounted.empty()) {
-      std::string msg = absl::StrCat(
-          "kmem accounting is already active on ", accounted.front(),
-          " with use_hierarchy=1; ", target->full_path,
-          " inherits it and the guard cannot help (see kmemguard doctor)");
-      if (ctx.config.failure_policy == FailurePolicy::kFailClosed) {
-        return absl::FailedPreconditionError(msg);
-      }
-      ctx.log->Warning(msg);
-    }
-  }
-  MemoryController controller(target->fs.get(), ctx.config.kmem_policy);
-  controller.set_mkdir_error_hook(ExhaustionAwareMkdirHook(target->fs.get()));
-  absl::StatusOr<MemoryController::CreateResult> done =
-      controller.ApplyAndSet(target->path, oci->resources, -1);
+  absl::StatusOr<MemoryController::CreateResult> done = GuardContainerCgroup(
+      *target->fs, target->path, oci->resources, ctx.config, *ctx.log,
+      HostKernelRelease());
   if (!done.ok()) return done.status();
   for (const std::string& w : done->set.warnings) ctx.log->Warning(w);
   ctx.log->Debug(absl::StrCat(done->apply.created ? "created " : "existing ",
@@ -352,7 +359,8 @@ absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(const WrapperContext& c
   absl::Status s = WriteFileAtomically(record_path, RecordToJson(record));
   if (!s.ok()) {
     // Without the record nobody could clean up later: undo now.
-    (void)controller.Rollback(done->apply);
+    MemoryController undo(target->fs.get(), ctx.config.kmem_policy);
+    (void)undo.Rollback(done->apply);
     return s;
   }
   return std::optional<CleanupPlan>(CleanupPlan{

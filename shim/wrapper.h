@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "kmemguard/cgroupfs.h"
+#include "kmemguard/memory.h"
 #include "runtime_args.h"
 #include "shim_config.h"
 
@@ -112,6 +113,15 @@ absl::StatusOr<std::optional<CleanupPlan>> PrepareDelete(
 // (the real runtime is never exec'd under it) and returns its result.
 absl::StatusOr<std::optional<CleanupPlan>> RunConfined(
     const std::function<absl::StatusOr<std::optional<CleanupPlan>>()>& prepare);
+
+// The part of PrepareCreate that touches the hierarchy, on any CgroupFs:
+// on a kernel where kmem is opt-in, the inherited-kmem check (a warning, or
+// FailedPrecondition under fail-closed); then Apply + Set with the guard,
+// removing what it created when Set fails.
+absl::StatusOr<MemoryController::CreateResult> GuardContainerCgroup(
+    CgroupFs& fs, const CgroupPath& path, const MemoryResources& resources,
+    const ShimConfig& config, const RuntimeLog& log,
+    absl::string_view kernel_release);
 
 // Starts the detached watcher that carries out `plan` after exit.
 absl::Status ArrangeCleanupAfterExit(const CleanupPlan& plan);

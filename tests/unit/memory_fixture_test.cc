@@ -42,6 +42,7 @@
 #include "kmemguard/resources.h"
 #include "kmemguard/status.h"
 #include "testing/fixture_tree.h"
+#include "testing/kernel_like_fs.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {
@@ -54,57 +55,7 @@ using testing::P;
 using testing::V1MemoryFiles;
 using testing::V1Options;
 
-// Stands in for cgroupfs's "mkdir creates the control files" (see the file
-// comment). Optionally swallows writes to memory.kmem.limit_in_bytes the
-// way Linux 6.x after the kmem restoration does ("writing any value to this
-// file has no effect").
-class KernelLikeFs final : public CgroupFs {
- public:
-  KernelLikeFs(CgroupFs* inner, FixtureTree* tree, Files files)
-      : inner_(inner), tree_(tree), files_(std::move(files)) {}
-  void set_ignore_kmem_limit_writes(bool ignore) { ignore_kmem_ = ignore; }
-
-  absl::Status MakeDir(const CgroupPath& dir) override {
-    absl::Status s = inner_->MakeDir(dir);
-    if (s.ok()) {
-      for (const auto& [name, content] : files_) {
-        tree_->Write(dir.ToString() + "/" + name, content);
-      }
-    }
-    return s;
-  }
-  absl::Status RemoveDir(const CgroupPath& dir) override {
-    return inner_->RemoveDir(dir);
-  }
-  absl::StatusOr<std::string> ReadFile(const CgroupPath& dir,
-                                       absl::string_view name) override {
-    return inner_->ReadFile(dir, name);
-  }
-  absl::Status WriteFile(const CgroupPath& dir, absl::string_view name,
-                         absl::string_view value) override {
-    if (ignore_kmem_ && name == kKmemLimitInBytes) return absl::OkStatus();
-    return inner_->WriteFile(dir, name, value);
-  }
-  absl::StatusOr<bool> Exists(const CgroupPath& dir,
-                              absl::string_view name) override {
-    return inner_->Exists(dir, name);
-  }
-  absl::StatusOr<std::vector<std::string>> ListDirs(
-      const CgroupPath& dir) override {
-    return inner_->ListDirs(dir);
-  }
-  void Sleep(absl::Duration duration) override { inner_->Sleep(duration); }
-  std::string DisplayPath(const CgroupPath& dir,
-                          absl::string_view name) const override {
-    return inner_->DisplayPath(dir, name);
-  }
-
- private:
-  CgroupFs* inner_;
-  FixtureTree* tree_;
-  Files files_;
-  bool ignore_kmem_ = false;
-};
+using testing::KernelLikeFs;
 
 // One fixture tree with the stack Recording(KernelLike(Real)).
 class Rig {
