@@ -1,14 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Builds kmemguard with warnings as errors and runs every test: unit,
-# fixture, live kernel (skipped without root or a v1 memory hierarchy),
-# real-runc end to end, the patch checks, and the example built against the
-# installed package.
+# Builds kmemguard and runs every test, as CI does:
+#  1. the whole CTest suite under AddressSanitizer + UBSan (Debug);
+#  2. every libFuzzer target briefly, on its seeds and past crashes
+#     (KMEMGUARD_FUZZ_SECONDS per target, default 20; 0 skips);
+#  3. the whole CTest suite with -Werror (RelWithDebInfo): unit, fixture,
+#     live kernel (skipped without root or a v1 memory hierarchy), real-runc
+#     end to end, doctor, valgrind, the patch checks and the example built
+#     against the installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 BUILD=${KMEMGUARD_BUILD_DIR:-build/test}
+
+echo "== 1/3 ASan + UBSan"
+cmake -S . -B "$BUILD-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DKMEMGUARD_SANITIZE=ON -DKMEMGUARD_WERROR=ON -DKMEMGUARD_BUILD_BENCH=OFF >/dev/null
+cmake --build "$BUILD-asan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$BUILD-asan" --output-on-failure -j2 ${KMEMGUARD_CTEST_ARGS:-}
+
+if [ "${KMEMGUARD_FUZZ_SECONDS:-20}" != 0 ] && [ -x scripts/fuzz.sh ] && [ -d tests/fuzz ]; then
+  echo "== 2/3 fuzz regression (${KMEMGUARD_FUZZ_SECONDS:-20} s per target)"
+  FUZZ_BUILD_DIR="$(pwd)/$BUILD-fuzz" FUZZ_JOBS=2 scripts/fuzz.sh "${KMEMGUARD_FUZZ_SECONDS:-20}"
+fi
+
+echo "== 3/3 -Werror build, every test"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKMEMGUARD_WERROR=ON >/dev/null
 cmake --build "$BUILD"

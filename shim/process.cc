@@ -91,14 +91,42 @@ absl::Status ExecRuntime(const std::string& path,
   return ErrnoError(errno, "execve", path);
 }
 
+namespace {
+
+// Field 22 of /proc/<pid>/stat: the start time, which tells a pid's process
+// from a later one that reuses the pid.
+std::string StartTime(pid_t pid) {
+  int fd = open(absl::StrCat("/proc/", pid, "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return "";
+  std::string stat(buf, static_cast<size_t>(n));
+  size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return "";
+  std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(paren + 2), ' ');
+  return fields.size() > 19 ? fields[19] : "";
+}
+
+}  // namespace
+
 absl::Status RunAfterExit(std::function<void()> fn) {
-  // A pidfd on ourselves keeps tracking this process across the exec.
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
-  if (pidfd < 0) return ErrnoError(errno, "pidfd_open", "self");
+  // A pidfd on ourselves keeps tracking this process across the exec. On
+  // kernels before 5.3 (no pidfd_open) the watcher polls /proc instead.
+  const pid_t self = getpid();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, self, 0));
+  std::string start_time;
+  if (pidfd < 0) {
+    if (errno != ENOSYS) return ErrnoError(errno, "pidfd_open", "self");
+    start_time = StartTime(self);
+    if (start_time.empty()) return absl::InternalError("no start time for self");
+  }
   pid_t child = fork();
   if (child < 0) {
     int err = errno;
-    close(pidfd);
+    if (pidfd >= 0) close(pidfd);
     return ErrnoError(err, "fork", "watcher");
   }
   if (child == 0) {
@@ -107,25 +135,29 @@ absl::Status RunAfterExit(std::function<void()> fn) {
     if (grandchild != 0) _exit(0);
     // Hold nothing of the caller's: containerd reads the runtime's pipes
     // until EOF, so a stray copy would hang it.
-    if (dup2(pidfd, 3) < 0) _exit(1);
+    if (pidfd >= 0 && dup2(pidfd, 3) < 0) _exit(1);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
       dup2(null, 0);
       dup2(null, 1);
       dup2(null, 2);
     }
-    syscall(SYS_close_range, 4U, ~0U, 0U);
+    syscall(SYS_close_range, pidfd >= 0 ? 4U : 3U, ~0U, 0U);
     if (chdir("/") != 0) _exit(1);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    struct pollfd p = {3, POLLIN, 0};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    if (pidfd >= 0) {
+      struct pollfd p = {3, POLLIN, 0};
+      while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+      }
+    } else {
+      while (StartTime(self) == start_time) usleep(50 * 1000);
     }
     fn();
     _exit(0);
   }
-  close(pidfd);
+  if (pidfd >= 0) close(pidfd);
   int status;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }

@@ -42,6 +42,14 @@ const char* const kCgroupWork[] = {
 
 const char* const kSyslog[] = {"sendto", "sendmsg", "send"};
 
+#ifdef KMEMGUARD_SANITIZED
+// Sanitizer builds only (tests): LeakSanitizer's StopTheWorld at exit
+// clones a tracer thread that ptrace-attaches the others
+// (compiler-rt sanitizer_stoptheworld_linux_libcdep.cpp).
+const char* const kSanitizerRuntime[] = {"clone", "clone3", "ptrace", "wait4", "getdents",
+                                         "waitid", "process_vm_readv", "kill"};
+#endif
+
 }  // namespace
 
 std::vector<std::string> AllowedSyscalls(Confinement confinement) {
@@ -49,6 +57,10 @@ std::vector<std::string> AllowedSyscalls(Confinement confinement) {
   if (confinement == Confinement::kCgroupWorkSyslog) {
     out.insert(out.end(), std::begin(kSyslog), std::end(kSyslog));
   }
+#ifdef KMEMGUARD_SANITIZED
+  out.insert(out.end(), std::begin(kSanitizerRuntime),
+             std::end(kSanitizerRuntime));
+#endif
   return out;
 }
 
