@@ -284,6 +284,14 @@ absl::StatusOr<CgroupStat> ParseCgroupStat(absl::string_view text) {
         absl::StrSplit(line, absl::MaxSplits(' ', 1));
     int64_t v = 0;
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(kv.second), &v)) continue;
+    // Counts of cgroups: never negative, and far below 2^32 on any kernel;
+    // anything else is not a kernel's cgroup.stat (and would overflow the
+    // sums made from it; found by fuzzing).
+    if ((kv.first == "nr_descendants" || kv.first == "nr_dying_descendants") &&
+        (v < 0 || v > (int64_t{1} << 32))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cgroup.stat: ", kv.first, " ", v, " is not a cgroup count"));
+    }
     if (kv.first == "nr_descendants") {
       stat.nr_descendants = v;
       have_desc = true;
@@ -334,7 +342,10 @@ bool KubeletVendorsKmemRunc(const RuntimeVersion& v) {
 }
 
 std::string WithThousands(int64_t n) {
-  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  // Negate in uint64: -INT64_MIN does not fit in int64 (found by fuzzing).
+  uint64_t magnitude =
+      n < 0 ? uint64_t{0} - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+  std::string digits = absl::StrCat(magnitude);
   std::string out;
   int count = 0;
   for (size_t i = digits.size(); i > 0; --i) {

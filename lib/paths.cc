@@ -20,17 +20,19 @@ std::vector<absl::string_view> SplitPath(absl::string_view p) {
   return absl::StrSplit(p, '/', absl::SkipEmpty());
 }
 
-// Decodes the \ooo escapes the kernel uses for space, tab, newline and
-// backslash in mountinfo (fs/proc_namespace.c, mangle()).
+// Decodes the escapes the kernel writes in mountinfo: \040 (space), \011
+// (tab), \012 (newline) and \134 (backslash) (fs/proc_namespace.c,
+// mangle() with " \t\n\\"). Any other backslash sequence stays as it is,
+// so no NUL can be decoded into a path (found by fuzzing).
 std::string Unescape(absl::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() &&
-        s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
-        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 +
-                                      (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+    absl::string_view code = s.substr(i + 1, 3);
+    if (s[i] == '\\' &&
+        (code == "040" || code == "011" || code == "012" || code == "134")) {
+      out.push_back(static_cast<char>((code[0] - '0') * 64 +
+                                      (code[1] - '0') * 8 + (code[2] - '0')));
       i += 3;
     } else {
       out.push_back(s[i]);
@@ -117,6 +119,11 @@ absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     if (line.empty()) continue;
+    if (line.find('\0') != absl::string_view::npos) {
+      // The kernel never writes one; a path with it would be cut short.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mountinfo line ", line_number, ": contains a NUL byte"));
+    }
     size_t sep = line.find(" - ");
     if (sep == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -135,6 +142,14 @@ absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(absl::string_view text) {
     MountInfo m;
     m.root = Unescape(pre[3]);
     m.mount_point = Unescape(pre[4]);
+    // The kernel writes both as absolute paths; a relative one would later
+    // resolve against a root process's working directory (found by fuzzing).
+    if (m.root.empty() || m.root[0] != '/' || m.mount_point.empty() ||
+        m.mount_point[0] != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mountinfo line ", line_number, ": root and mount point must be "
+          "absolute in \"", line, "\""));
+    }
     m.fs_type = Unescape(post[0]);
     m.source = Unescape(post[1]);
     for (absl::string_view opt : absl::StrSplit(post[2], ',')) {
@@ -150,6 +165,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseProcCgroup(
   std::map<std::string, std::string> out;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (line.empty()) continue;
+    if (line.find('\0') != absl::string_view::npos) {
+      return absl::InvalidArgumentError("cgroup entry contains a NUL byte");
+    }
     std::vector<absl::string_view> parts =
         absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (parts.size() < 3) {

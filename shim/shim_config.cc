@@ -2,6 +2,7 @@
 
 #include "shim_config.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -57,6 +58,11 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
     if (n == nullptr) return absl::OkStatus();
     if (!n->is_string()) return Bad(source, key, "must be a string");
     *out = n->as_string()->get();
+    // TOML allows \u0000; a path with a NUL would be cut short by open and
+    // execve (found by fuzzing).
+    if (out->find('\0') != std::string::npos) {
+      return Bad(source, key, "must not contain a NUL character");
+    }
     return absl::OkStatus();
   };
   std::string policy, failure;
@@ -107,7 +113,8 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
     }
     if (const toml::node* v = hook->get("warn-ratio")) {
       std::optional<double> d = v->value<double>();
-      if (!d.has_value() || *d <= 0 || *d > 1) {
+      // NaN passes both comparisons, so test finiteness (found by fuzzing).
+      if (!d.has_value() || !std::isfinite(*d) || *d <= 0 || *d > 1) {
         return Bad(source, "hook.warn-ratio", "must be a number in (0, 1]");
       }
       c.hook_warn_ratio = *d;

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// /etc/kmemguard/config.toml -> ParseShimConfig.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_common.h"
+#include "shim_config.h"
+
+using kmemguard::shim::ParseShimConfig;
+using kmemguard::shim::ShimConfig;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  absl::string_view text(reinterpret_cast<const char*>(data), size);
+  absl::StatusOr<ShimConfig> c = ParseShimConfig(text, "fuzz.toml");
+  if (!c.ok()) {
+    FUZZ_CHECK(!c.status().message().empty());
+    return 0;
+  }
+  // What an accepted configuration promises (docs/config.md).
+  FUZZ_CHECK(c->source == "fuzz.toml");
+  FUZZ_CHECK(!c->runtime.empty());
+  FUZZ_CHECK(!c->state_dir.empty() && c->state_dir[0] == '/');
+  FUZZ_CHECK(std::isfinite(c->hook_warn_ratio));
+  FUZZ_CHECK(c->hook_warn_ratio > 0 && c->hook_warn_ratio <= 1);
+  // Paths handed to open()/execve(): a NUL would silently cut them short.
+  FUZZ_CHECK(c->runtime.find('\0') == std::string::npos);
+  FUZZ_CHECK(c->state_dir.find('\0') == std::string::npos);
+  FUZZ_CHECK(c->debug_log.find('\0') == std::string::npos);
+  (void)kmemguard::shim::FailurePolicyName(c->failure_policy);
+  (void)kmemguard::KmemPolicyName(c->kmem_policy);
+  return 0;
+}
