@@ -65,6 +65,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build_dir")
     ap.add_argument("--pairs", type=int, default=20)
+    ap.add_argument("--json", action="store_true",
+                    help="print one JSON object instead of the table")
     a = ap.parse_args()
     wrapper = os.path.abspath(os.path.join(a.build_dir, "kmemguard-runtime"))
     runc = shutil.which("runc")
@@ -108,6 +110,11 @@ def main():
             [sys.executable, "-c", probe, wrapper, "--root", root, "create",
              "--bundle", bundle, "rss"],
             check=True, env=env, capture_output=True, text=True).stdout)
+        if a.json:
+            print(json.dumps({"pairs": a.pairs, "direct_ms": md * 1000,
+                              "wrapped_ms": mw * 1000, "ratio": mw / md,
+                              "rss_kib": rss_kib}))
+            return 0
         print("| measurement | value |")
         print("|---|---|")
         print("| pairs | %d (interleaved, order alternating, 2 warm-up pairs dropped) |" % a.pairs)
@@ -115,6 +122,7 @@ def main():
         print("| kmemguard-runtime run, median | %.1f ms |" % (mw * 1000))
         print("| ratio wrapper/direct | %.3f (%+.1f %%) |" % (mw / md, (mw / md - 1) * 100))
         print("| kmemguard-runtime peak RSS (create path, then exec /bin/true) | %d KiB |" % rss_kib)
+        return 0
     finally:
         subprocess.run([runc, "--root", os.path.join(tmp, "root"), "list", "-q"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
