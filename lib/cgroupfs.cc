@@ -248,26 +248,12 @@ absl::Status RealCgroupFs::RemoveDir(const CgroupPath& dir) {
   if (!is_cgroupfs_) {
     // Plain fixture trees: control files are ordinary files here, which the
     // kernel would drop with the cgroup. Remove them so rmdir can succeed.
+    absl::StatusOr<std::vector<std::string>> files =
+        ListEntries(dir, /*directories=*/false);
+    if (!files.ok()) return files.status();
     absl::StatusOr<int> fd = DirFd(dir);
     if (!fd.ok()) return fd.status();
-    int list_fd = openat(*fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (list_fd < 0) return ErrnoError(errno, "open", DisplayPath(dir));
-    DIR* d = fdopendir(list_fd);
-    if (d == nullptr) {
-      int err = errno;
-      close(list_fd);
-      return ErrnoError(err, "readdir", DisplayPath(dir));
-    }
-    std::vector<std::string> files;
-    while (struct dirent* e = readdir(d)) {
-      struct stat st;
-      if (fstatat(*fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          !S_ISDIR(st.st_mode)) {
-        files.emplace_back(e->d_name);
-      }
-    }
-    closedir(d);
-    for (const std::string& f : files) {
+    for (const std::string& f : *files) {
       if (unlinkat(*fd, f.c_str(), 0) != 0 && errno != ENOENT) {
         return ErrnoError(errno, "unlink", DisplayPath(dir, f));
       }
@@ -377,8 +363,8 @@ absl::StatusOr<bool> RealCgroupFs::Exists(const CgroupPath& dir,
   return true;
 }
 
-absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListDirs(
-    const CgroupPath& dir) {
+absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListEntries(
+    const CgroupPath& dir, bool directories) {
   absl::StatusOr<int> dfd = DirFd(dir);
   if (!dfd.ok()) return dfd.status();
   int fd = openat(*dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -390,7 +376,6 @@ absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListDirs(
     return ErrnoError(err, "readdir", DisplayPath(dir));
   }
   std::vector<std::string> out;
-  errno = 0;
   while (struct dirent* e = readdir(d)) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
       continue;
@@ -400,11 +385,16 @@ absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListDirs(
       is_dir = fstatat(*dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                S_ISDIR(st.st_mode);
     }
-    if (is_dir) out.emplace_back(e->d_name);
+    if (is_dir == directories) out.emplace_back(e->d_name);
   }
   closedir(d);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListDirs(
+    const CgroupPath& dir) {
+  return ListEntries(dir, /*directories=*/true);
 }
 
 void RealCgroupFs::Sleep(absl::Duration duration) { absl::SleepFor(duration); }

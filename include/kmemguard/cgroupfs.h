@@ -154,6 +154,10 @@ class RealCgroupFs final : public CgroupFs {
   // Returns a borrowed fd on `dir`, resolving it beneath the root.
   absl::StatusOr<int> DirFd(const CgroupPath& dir);
   void ForgetCachedDir();
+  // Names in `dir` of subdirectories (or, with directories=false, of
+  // everything else), sorted.
+  absl::StatusOr<std::vector<std::string>> ListEntries(const CgroupPath& dir,
+                                                       bool directories);
 
   int root_fd_;
   std::string root_;
