@@ -10,7 +10,7 @@ want=(build-essential cmake ninja-build pkg-config libabsl-dev
       runc busybox-static)
 if [ "${1:-test}" = test ]; then
   want+=(catch2 python3 python3-jsonschema python3-prometheus-client strace
-         clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq)
+         clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman)
 fi
 missing=()
 for p in "${want[@]}"; do
