@@ -363,8 +363,19 @@ absl::StatusOr<bool> RealCgroupFs::Exists(const CgroupPath& dir,
   return true;
 }
 
+absl::StatusOr<std::vector<CgroupFs::DirLinks>>
+CgroupFs::ListDirsWithLinkCounts(const CgroupPath& dir) {
+  absl::StatusOr<std::vector<std::string>> names = ListDirs(dir);
+  if (!names.ok()) return names.status();
+  std::vector<DirLinks> out;
+  out.reserve(names->size());
+  for (std::string& n : *names) out.push_back(DirLinks{std::move(n), 0});
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListEntries(
-    const CgroupPath& dir, bool directories) {
+    const CgroupPath& dir, bool directories,
+    std::vector<uint64_t>* link_counts) {
   absl::StatusOr<int> dfd = DirFd(dir);
   if (!dfd.ok()) return dfd.status();
   int fd = openat(*dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -375,20 +386,43 @@ absl::StatusOr<std::vector<std::string>> RealCgroupFs::ListEntries(
     close(fd);
     return ErrnoError(err, "readdir", DisplayPath(dir));
   }
-  std::vector<std::string> out;
+  std::vector<std::pair<std::string, uint64_t>> found;
   while (struct dirent* e = readdir(d)) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
       continue;
     bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
+    uint64_t links = 0;
+    if (e->d_type == DT_UNKNOWN || (is_dir && link_counts != nullptr)) {
       struct stat st;
-      is_dir = fstatat(*dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               S_ISDIR(st.st_mode);
+      bool ok = fstatat(*dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+      is_dir = ok && S_ISDIR(st.st_mode);
+      if (ok) links = static_cast<uint64_t>(st.st_nlink);
     }
-    if (is_dir == directories) out.emplace_back(e->d_name);
+    if (is_dir == directories) found.emplace_back(e->d_name, links);
   }
   closedir(d);
-  std::sort(out.begin(), out.end());
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  out.reserve(found.size());
+  if (link_counts != nullptr) link_counts->clear();
+  for (auto& [name, links] : found) {
+    out.push_back(std::move(name));
+    if (link_counts != nullptr) link_counts->push_back(links);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<CgroupFs::DirLinks>>
+RealCgroupFs::ListDirsWithLinkCounts(const CgroupPath& dir) {
+  std::vector<uint64_t> links;
+  absl::StatusOr<std::vector<std::string>> names =
+      ListEntries(dir, /*directories=*/true, &links);
+  if (!names.ok()) return names.status();
+  std::vector<DirLinks> out;
+  out.reserve(names->size());
+  for (size_t i = 0; i < names->size(); ++i) {
+    out.push_back(DirLinks{std::move((*names)[i]), links[i]});
+  }
   return out;
 }
 
@@ -478,6 +512,12 @@ absl::StatusOr<std::vector<std::string>> RecordingCgroupFs::ListDirs(
     const CgroupPath& dir) {
   KMEMGUARD_RECORD(FsOp::kList, DisplayPath(dir), "", inner_->ListDirs(dir),
                    "readdir");
+}
+
+absl::StatusOr<std::vector<CgroupFs::DirLinks>>
+RecordingCgroupFs::ListDirsWithLinkCounts(const CgroupPath& dir) {
+  KMEMGUARD_RECORD(FsOp::kList, DisplayPath(dir), "",
+                   inner_->ListDirsWithLinkCounts(dir), "readdir");
 }
 
 #undef KMEMGUARD_RECORD

@@ -396,7 +396,8 @@ absl::StatusOr<int64_t> CountCgroups(CgroupFs* fs, const CgroupPath& dir,
     CgroupPath p = std::move(stack.back());
     stack.pop_back();
     ++count;
-    absl::StatusOr<std::vector<std::string>> children = fs->ListDirs(p);
+    absl::StatusOr<std::vector<CgroupFs::DirLinks>> children =
+        fs->ListDirsWithLinkCounts(p);
     if (!children.ok()) {
       // A cgroup removed while we walk is simply gone.
       if (ErrnoOf(children.status()) == ENOENT && !p.IsRoot()) {
@@ -405,9 +406,16 @@ absl::StatusOr<int64_t> CountCgroups(CgroupFs* fs, const CgroupPath& dir,
       }
       return children.status();
     }
-    for (std::string& c : *children) {
-      if (run_scopes != nullptr && IsRunScope(c)) ++*run_scopes;
-      stack.push_back(p.Child(c));
+    for (CgroupFs::DirLinks& c : *children) {
+      if (run_scopes != nullptr && IsRunScope(c.name)) ++*run_scopes;
+      // A directory's link count is 2 + its subdirectories (kernfs keeps
+      // it so), so a leaf is counted without being opened and listed:
+      // about one stat per cgroup instead of nine calls.
+      if (c.link_count == 2) {
+        ++count;
+      } else {
+        stack.push_back(p.Child(c.name));
+      }
     }
   }
   return count;

@@ -22,6 +22,7 @@
 #define KMEMGUARD_CGROUPFS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +103,17 @@ class CgroupFs {
   // Returns the names of the subdirectories of `dir`, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListDirs(
       const CgroupPath& dir) = 0;
+  // A subdirectory and its link count: 2 + its own subdirectories on
+  // cgroupfs (kernfs) and the usual filesystems, so 2 means "no child
+  // cgroups"; 0 when the filesystem cannot tell.
+  struct DirLinks {
+    std::string name;
+    uint64_t link_count = 0;
+  };
+  // ListDirs with each subdirectory's link count, which lets a walk skip
+  // listing leaves. The default asks ListDirs and reports 0 (unknown).
+  virtual absl::StatusOr<std::vector<DirLinks>> ListDirsWithLinkCounts(
+      const CgroupPath& dir);
   // Waits `duration` (retry back-off). Simulators and tests may not wait.
   virtual void Sleep(absl::Duration duration) = 0;
   // Returns the absolute path of `dir` (and of `name` in it) for messages.
@@ -141,6 +153,8 @@ class RealCgroupFs final : public CgroupFs {
                               absl::string_view name = {}) override;
   absl::StatusOr<std::vector<std::string>> ListDirs(
       const CgroupPath& dir) override;
+  absl::StatusOr<std::vector<DirLinks>> ListDirsWithLinkCounts(
+      const CgroupPath& dir) override;
   void Sleep(absl::Duration duration) override;
   std::string DisplayPath(const CgroupPath& dir,
                           absl::string_view name = {}) const override;
@@ -156,8 +170,9 @@ class RealCgroupFs final : public CgroupFs {
   void ForgetCachedDir();
   // Names in `dir` of subdirectories (or, with directories=false, of
   // everything else), sorted.
-  absl::StatusOr<std::vector<std::string>> ListEntries(const CgroupPath& dir,
-                                                       bool directories);
+  absl::StatusOr<std::vector<std::string>> ListEntries(
+      const CgroupPath& dir, bool directories,
+      std::vector<uint64_t>* link_counts = nullptr);
 
   int root_fd_;
   std::string root_;
@@ -215,6 +230,8 @@ class RecordingCgroupFs final : public CgroupFs {
   absl::StatusOr<bool> Exists(const CgroupPath& dir,
                               absl::string_view name = {}) override;
   absl::StatusOr<std::vector<std::string>> ListDirs(
+      const CgroupPath& dir) override;
+  absl::StatusOr<std::vector<DirLinks>> ListDirsWithLinkCounts(
       const CgroupPath& dir) override;
   void Sleep(absl::Duration duration) override;
   std::string DisplayPath(const CgroupPath& dir,
