@@ -11,7 +11,7 @@
 # containers' cgroups under a unique --cgroup-parent that is removed from
 # every hierarchy at exit.
 set -u
-WRAPPER=$1
+WRAPPER=$(realpath "$1")
 MEM=/sys/fs/cgroup/memory
 PASS=0
 FAIL=0
@@ -34,6 +34,10 @@ RUNOPTS=(--network=none "--cgroup-parent=/$PARENT" --memory=64m
          --ulimit=nofile=1024:1024 --ulimit=nproc=1024:1024 --rootfs "$T/rootfs")
 cleanup() {
   "${P[@]}" rm -af >/dev/null 2>&1
+  # Podman mounts its storage's overlay directory; unmount whatever is
+  # still mounted below our temporary directory before removing it.
+  awk -v t="$T/" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
   for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
     [ -d "$h$PARENT" ] && find "$h$PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
   done
