@@ -141,7 +141,7 @@ absl::StatusOr<HookOutcome> RunHook(HookStage stage, const OciState& state,
     return out;
   }
   std::vector<std::string> accounted =
-      AccountedAncestors(fs, target->path.Child("kmemguard-probe"));
+      AccountedAncestors(fs, target->path, /*include_self=*/true);
   if (!accounted.empty()) {
     std::string msg = absl::StrCat(
         "kmem accounting is active on ", accounted.front(),

@@ -152,9 +152,11 @@ bool KmemOptInKernel(absl::string_view release) {
 }
 
 std::vector<std::string> AccountedAncestors(CgroupFs& fs,
-                                            const CgroupPath& path) {
+                                            const CgroupPath& path,
+                                            bool include_self) {
   std::vector<std::string> out;
-  for (CgroupPath p = path.Parent(); !p.IsRoot(); p = p.Parent()) {
+  for (CgroupPath p = include_self ? path : path.Parent(); !p.IsRoot();
+       p = p.Parent()) {
     absl::StatusOr<bool> exists = fs.Exists(p);
     if (!exists.ok() || !*exists) continue;
     std::optional<uint64_t> hierarchy = ReadUint(fs, p, kUseHierarchy);

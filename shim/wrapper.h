@@ -69,12 +69,14 @@ bool IsValidContainerId(absl::string_view id);
 // from an accounted parent leaks IDs.
 bool KmemOptInKernel(absl::string_view release);
 
-// Returns the ancestors of `path` (nearest first) that have kmem accounting
+// Returns the ancestors of `path` (nearest first; `path` itself first with
+// `include_self`) that have kmem accounting
 // active and memory.use_hierarchy = 1, judged as docs/doctor.md describes
 // (memory.kmem.limit_in_bytes below the unlimited value, or kernel memory
 // usage above zero).
 std::vector<std::string> AccountedAncestors(CgroupFs& fs,
-                                            const CgroupPath& path);
+                                            const CgroupPath& path,
+                                            bool include_self = false);
 
 struct WrapperContext {
   RuntimeArgs args;

@@ -311,6 +311,10 @@ TEST_CASE("Accounted ancestors: kmem active with use_hierarchy=1 is found",
   // A limit below "unlimited" counts too.
   tree.Write("kubepods/memory.kmem.limit_in_bytes", "1073741824\n");
   CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1/c")).size() == 1);
+  // With include_self the cgroup itself is judged too (the hook's view).
+  tree.Write("kubepods/burstable/pod1/memory.kmem.usage_in_bytes", "4096\n");
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1")).size() == 1);
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1"), true).size() == 2);
 }
 
 }  // namespace
