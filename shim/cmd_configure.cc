@@ -2,8 +2,13 @@
 
 #include "cmd_configure.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
 #include "kmemguard/status.h"
@@ -18,7 +23,256 @@ std::string TomlString(const std::string& s) {
   return nlohmann::json(s).dump();
 }
 
+// Every drop-in configure writes starts with this; --remove deletes only
+// drop-ins that do.
+constexpr absl::string_view kDropInHeader = "# Written by `kmemguard configure";
+
+absl::StatusOr<nlohmann::ordered_json> ParseDaemonJson(const std::string& text) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  if (text.empty()) return doc;
+  try {
+    doc = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("existing daemon.json is not valid JSON: ", e.what()));
+  }
+  if (!doc.is_object()) {
+    return absl::InvalidArgumentError("existing daemon.json is not an object");
+  }
+  if (doc.contains("runtimes") && !doc["runtimes"].is_object()) {
+    return absl::InvalidArgumentError("daemon.json: runtimes is not an object");
+  }
+  return doc;
+}
+
+// daemon.json without what configure adds: runtimes.<name>, "runtimes" when
+// that leaves it empty and the original had none, and default-runtime when
+// it names us (set back to the original's value when there was one).
+absl::StatusOr<FileChange> RemoveDockerKeys(
+    const ConfigureOptions& o, const std::string& current,
+    const std::optional<ConfigureRecord>& record) {
+  absl::StatusOr<nlohmann::ordered_json> doc = ParseDaemonJson(current);
+  if (!doc.ok()) return doc.status();
+  nlohmann::ordered_json original = nlohmann::ordered_json::object();
+  if (record.has_value() && record->existed) {
+    absl::StatusOr<nlohmann::ordered_json> parsed =
+        ParseDaemonJson(record->original);
+    if (parsed.ok()) original = *parsed;
+  }
+  bool changed = false;
+  if (doc->contains("runtimes")) {
+    nlohmann::ordered_json& runtimes = (*doc)["runtimes"];
+    changed |= runtimes.erase(o.name) > 0;
+    if (runtimes.empty() && !original.contains("runtimes")) {
+      doc->erase("runtimes");
+      changed = true;
+    }
+  }
+  if (doc->contains("default-runtime") && (*doc)["default-runtime"] == o.name) {
+    if (original.contains("default-runtime") &&
+        original["default-runtime"] != o.name) {
+      (*doc)["default-runtime"] = original["default-runtime"];
+    } else {
+      doc->erase("default-runtime");
+    }
+    changed = true;
+  }
+  FileChange c;
+  if (!changed) return c;
+  if (doc->empty() && record.has_value() && !record->existed) {
+    c.action = FileChange::Action::kRemove;
+    return c;
+  }
+  c.action = FileChange::Action::kWrite;
+  c.content = doc->dump(2) + "\n";
+  return c;
+}
+
+// Reads `path`; nullopt when it does not exist.
+absl::StatusOr<std::optional<std::string>> ReadIfExists(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileText(path);
+  if (text.ok()) return std::optional<std::string>(*text);
+  if (ErrnoOf(text.status()) == ENOENT) return std::optional<std::string>();
+  return text.status();
+}
+
+absl::Status ApplyChange(const std::string& path, const FileChange& c) {
+  if (c.action == FileChange::Action::kWrite) {
+    return shim::WriteFileAtomically(path, c.content, c.mode);
+  }
+  if (c.action == FileChange::Action::kRemove) return shim::RemoveFile(path);
+  return absl::OkStatus();
+}
+
+const char* EngineReloadHint(const std::string& engine) {
+  // dockerd re-reads "runtimes" and "default-runtime" on SIGHUP (dockerd(8),
+  // "Configuration reload behavior"); containerd reads its config only at
+  // start; CRI-O reloads its runtimes on SIGHUP (crio(8)); Podman reads
+  // containers.conf on every command.
+  if (engine == "docker") return "systemctl reload docker (SIGHUP to dockerd)";
+  if (engine == "containerd") return "systemctl restart containerd";
+  if (engine == "crio") return "systemctl reload crio (SIGHUP to crio)";
+  return "nothing (podman reads it on each run)";
+}
+
 }  // namespace
+
+std::string ConfigureRecordToJson(const ConfigureRecord& r) {
+  // The bytes go base64-encoded: a file need not be UTF-8.
+  nlohmann::ordered_json j = {
+      {"target", r.target},
+      {"existed", r.existed},
+      {"original_base64", absl::Base64Escape(r.original)},
+      {"mode", r.mode},
+      {"written_base64", absl::Base64Escape(r.written)}};
+  return j.dump(2) + "\n";
+}
+
+absl::StatusOr<ConfigureRecord> ConfigureRecordFromJson(
+    const std::string& text, const std::string& source) {
+  ConfigureRecord r;
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    r.target = j.at("target").get<std::string>();
+    r.existed = j.at("existed").get<bool>();
+    r.mode = j.at("mode").get<unsigned>() & 07777;
+    if (!absl::Base64Unescape(j.at("original_base64").get<std::string>(),
+                              &r.original) ||
+        !absl::Base64Unescape(j.at("written_base64").get<std::string>(),
+                              &r.written)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": invalid base64 in the configure record"));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not a configure record: ", e.what()));
+  }
+  return r;
+}
+
+std::string ConfigureRecordPath(const ConfigureOptions& o,
+                                const std::string& target) {
+  std::string base = target.substr(target.find_last_of('/') + 1);
+  return absl::StrCat(o.state_dir, "/", o.engine, "-", base, ".json");
+}
+
+absl::StatusOr<FileChange> PlanConfigureRemove(
+    const ConfigureOptions& o, const std::optional<std::string>& current,
+    const std::optional<ConfigureRecord>& record) {
+  FileChange c;
+  if (record.has_value()) c.mode = record->mode;
+  if (!current.has_value()) {
+    if (record.has_value() && record->existed) {
+      c.note = "the file is gone; the original is not put back";
+    }
+    return c;
+  }
+  if (record.has_value() && *current == record->written) {
+    if (record->existed) {
+      c.action = FileChange::Action::kWrite;
+      c.content = record->original;
+    } else {
+      c.action = FileChange::Action::kRemove;
+    }
+    return c;
+  }
+  if (o.engine == "docker") return RemoveDockerKeys(o, *current, record);
+  if (!absl::StartsWith(*current, kDropInHeader)) {
+    // Somebody else's file (or ours already restored): nothing to undo, so
+    // a repeated --remove succeeds.
+    c.note = "not written by kmemguard configure (no header); left alone";
+    return c;
+  }
+  c.note = "changed since configure wrote it; removing it all the same";
+  if (record.has_value() && record->existed) {
+    c.action = FileChange::Action::kWrite;
+    c.content = record->original;
+  } else {
+    c.action = FileChange::Action::kRemove;
+  }
+  return c;
+}
+
+absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) {
+  absl::StatusOr<std::optional<std::string>> current = ReadIfExists(target);
+  if (!current.ok()) return current.status();
+  const std::string record_path = ConfigureRecordPath(o, target);
+  absl::StatusOr<std::optional<std::string>> record_text =
+      ReadIfExists(record_path);
+  if (!record_text.ok()) return record_text.status();
+  std::optional<ConfigureRecord> record;
+  if (record_text->has_value()) {
+    absl::StatusOr<ConfigureRecord> r =
+        ConfigureRecordFromJson(**record_text, record_path);
+    if (!r.ok()) return r.status();
+    record = *r;
+  }
+
+  if (o.remove) {
+    absl::StatusOr<FileChange> change = PlanConfigureRemove(o, *current, record);
+    if (!change.ok()) {
+      return absl::Status(change.status().code(),
+                          absl::StrCat(target, ": ", change.status().message()));
+    }
+    if (!change->note.empty()) {
+      PrintWarning(absl::StrCat(target, ": ", change->note));
+    }
+    if (o.dry_run) {
+      std::printf("# %s: %s\n%s", target.c_str(),
+                  change->action == FileChange::Action::kWrite    ? "write"
+                  : change->action == FileChange::Action::kRemove ? "remove"
+                                                                  : "unchanged",
+                  change->content.c_str());
+      return absl::OkStatus();
+    }
+    absl::Status s = ApplyChange(target, *change);
+    if (!s.ok()) return s;
+    // The record goes last: a failure above leaves it for another try.
+    s = shim::RemoveFile(record_path);
+    if (!s.ok()) return s;
+    std::printf("%s %s; then: %s\n",
+                change->action == FileChange::Action::kKeep ? "nothing to undo in"
+                : change->action == FileChange::Action::kRemove ? "removed"
+                                                                : "restored",
+                target.c_str(), EngineReloadHint(o.engine));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> content = RenderEngineConfig(
+      o, o.engine == "docker" ? current->value_or("") : std::string());
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(target, ": ", content.status().message()));
+  }
+  if (o.dry_run) {
+    std::printf("# %s\n%s", target.c_str(), content->c_str());
+    return absl::OkStatus();
+  }
+  if (*current == *content) {
+    // Idempotent: nothing written, the record (the true original) kept.
+    std::printf("%s already configured\n", target.c_str());
+    return absl::OkStatus();
+  }
+  if (!record.has_value()) {
+    record = ConfigureRecord{};
+    record->target = target;
+    record->existed = current->has_value();
+    record->original = current->value_or("");
+    struct stat st;
+    if (record->existed && stat(target.c_str(), &st) == 0) {
+      record->mode = st.st_mode & 07777;
+    }
+  }
+  record->written = *content;
+  // The record first: once the file changes, --remove can undo it.
+  absl::Status s = shim::WriteFileAtomically(record_path,
+                                             ConfigureRecordToJson(*record));
+  if (s.ok()) s = shim::WriteFileAtomically(target, *content, record->mode);
+  if (!s.ok()) return s;
+  std::printf("wrote %s; then: %s\n", target.c_str(),
+              EngineReloadHint(o.engine));
+  return absl::OkStatus();
+}
 
 std::string DefaultConfigureTarget(const std::string& engine) {
   if (engine == "docker") return "/etc/docker/daemon.json";
@@ -36,27 +290,15 @@ absl::StatusOr<std::string> RenderEngineConfig(const ConfigureOptions& o,
   const std::string path = TomlString(o.runtime_path);
   if (o.engine == "docker") {
     // daemon.json: dockerd reference, "runtimes" and "default-runtime".
-    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
-    if (!existing.empty()) {
-      try {
-        doc = nlohmann::ordered_json::parse(existing);
-      } catch (const nlohmann::json::exception& e) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("existing daemon.json is not valid JSON: ", e.what()));
-      }
-      if (!doc.is_object()) {
-        return absl::InvalidArgumentError("existing daemon.json is not an object");
-      }
-    }
-    if (doc.contains("runtimes") && !doc["runtimes"].is_object()) {
-      return absl::InvalidArgumentError("daemon.json: runtimes is not an object");
-    }
+    absl::StatusOr<nlohmann::ordered_json> parsed = ParseDaemonJson(existing);
+    if (!parsed.ok()) return parsed.status();
+    nlohmann::ordered_json& doc = *parsed;
     doc["runtimes"][o.name] = {{"path", o.runtime_path}};
     if (o.set_as_default) doc["default-runtime"] = o.name;
     return doc.dump(2) + "\n";
   }
   const std::string header = absl::StrCat(
-      "# Written by `kmemguard configure --runtime ", o.engine,
+      kDropInHeader, " --runtime ", o.engine,
       "`: registers kmemguard-runtime,\n# which prepares each container's "
       "memory cgroup with the kmem guard and then\n# runs the real runtime "
       "(see /etc/kmemguard/config.toml).\n");
@@ -124,39 +366,22 @@ void RegisterConfigureCommand(CLI::App& app, std::function<int()>* run) {
   sub->add_flag("--set-as-default", o.set_as_default,
                 "make it the engine's default runtime");
   sub->add_flag("--dry-run", o.dry_run, "print the result, write nothing");
+  sub->add_flag("--remove", o.remove,
+                "undo configure: restore the file's original bytes when "
+                "nothing else changed it, else remove only what configure "
+                "added");
+  sub->add_option("--state-dir", o.state_dir,
+                  "where configure keeps the original bytes for --remove "
+                  "(default /var/lib/kmemguard/configure)");
   sub->callback([run] {
     *run = [] {
       std::string target =
           o.config_file.empty() ? DefaultConfigureTarget(o.engine) : o.config_file;
-      std::string existing;
-      if (o.engine == "docker") {
-        absl::StatusOr<std::string> text = ReadFileText(target);
-        if (text.ok()) {
-          existing = *text;
-        } else if (ErrnoOf(text.status()) != ENOENT) {
-          PrintError(text.status().message());
-          return kExitError;
-        }
-      }
-      absl::StatusOr<std::string> content = RenderEngineConfig(o, existing);
-      if (!content.ok()) {
-        PrintError(absl::StrCat(target, ": ", content.status().message()));
-        return kExitError;
-      }
-      if (o.dry_run) {
-        std::printf("# %s\n%s", target.c_str(), content->c_str());
-        return kExitOk;
-      }
-      absl::Status s = shim::WriteFileAtomically(target, *content);
+      absl::Status s = RunConfigure(o, target);
       if (!s.ok()) {
         PrintError(s.message());
         return kExitError;
       }
-      const char* reload = o.engine == "docker"       ? "systemctl reload docker"
-                           : o.engine == "containerd" ? "systemctl restart containerd"
-                           : o.engine == "crio"       ? "systemctl reload crio"
-                                                      : "(podman reads it on each run)";
-      std::printf("wrote %s; then: %s\n", target.c_str(), reload);
       return kExitOk;
     };
   });

@@ -223,12 +223,18 @@ absl::StatusOr<std::string> WorkingDirectory() {
 }
 
 absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& content) {
+                                 const std::string& content, unsigned mode) {
   absl::Status s = MakeParents(path);
   if (!s.ok()) return s;
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError(errno, "open", tmp);
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    int err = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return ErrnoError(err, "fchmod", tmp);
+  }
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = write(fd, content.data() + done, content.size() - done);

@@ -44,9 +44,11 @@ std::string HostKernelRelease();
 // The current working directory.
 absl::StatusOr<std::string> WorkingDirectory();
 // Writes `content` to `path` atomically (temporary file, fsync, rename),
-// creating missing parent directories with mode 0700.
+// creating missing parent directories with mode 0700. The file gets `mode`
+// (not reduced by the umask) before it becomes visible under `path`.
 absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& content);
+                                 const std::string& content,
+                                 unsigned mode = 0600);
 // Removes a file; a missing one is fine.
 absl::Status RemoveFile(const std::string& path);
 // Appends one line to `path` (O_APPEND|O_CREAT, 0644), as runc opens --log.

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# `kmemguard configure` and `configure --remove` on real files, for each
+# engine: configure twice = once (byte for byte, and the record of the
+# original is not overwritten); --remove restores the original bytes and
+# mode exactly, or removes the file when there was none; when somebody else
+# changed daemon.json in between, --remove takes out only what configure
+# added; a drop-in configure did not write is left alone.
+#
+# usage: configure_roundtrip.sh KMEMGUARD_BINARY
+set -u
+KMG=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# cfg ENGINE FILE [flags]: configure with a private state directory.
+cfg() {
+  local engine=$1 file=$2; shift 2
+  "$KMG" configure --runtime "$engine" --config-file "$file" \
+    --state-dir "$T/state" "$@" >"$T/out" 2>"$T/err"
+}
+same() { cmp -s "$1" "$2"; }
+
+for engine in docker containerd crio podman; do
+  d=$T/$engine
+  mkdir -p "$d"
+  # --- no file before
+  f=$d/absent.conf
+  cfg $engine "$f" || bad "$engine: configure: $(cat "$T/err")"
+  [ -s "$f" ] || bad "$engine: configure wrote nothing"
+  cp "$f" "$d/first"
+  cp "$T/state/$engine-absent.conf.json" "$d/record1"
+  cfg $engine "$f" || bad "$engine: second configure failed"
+  same "$f" "$d/first" || bad "$engine: configure twice differs from once"
+  same "$T/state/$engine-absent.conf.json" "$d/record1" || bad "$engine: second configure rewrote the record"
+  grep -q "already configured" "$T/out" || bad "$engine: second configure: $(cat "$T/out")"
+  cfg $engine "$f" --remove || bad "$engine: --remove: $(cat "$T/err")"
+  [ -e "$f" ] && bad "$engine: --remove left the file configure created"
+  [ -e "$T/state/$engine-absent.conf.json" ] && bad "$engine: --remove left the record"
+
+  # --- a file before (odd formatting, no final newline, mode 0640)
+  f=$d/present.conf
+  if [ $engine = docker ]; then
+    printf '{"log-driver":"json-file",\n  "default-runtime": "nvidia", "runtimes":{"nvidia":{"path":"/n"}}}' >"$f"
+  else
+    printf '# an older drop-in of the admin\n[x]\ny = 1' >"$f"
+  fi
+  chmod 0640 "$f"
+  cp -p "$f" "$d/orig"
+  cfg $engine "$f" --set-as-default || bad "$engine: configure over a file: $(cat "$T/err")"
+  same "$f" "$d/orig" && bad "$engine: configure changed nothing"
+  [ "$(stat -c %a "$f")" = 640 ] || bad "$engine: configure changed the mode to $(stat -c %a "$f")"
+  cp "$f" "$d/first"
+  cfg $engine "$f" --set-as-default || bad "$engine: second configure failed"
+  same "$f" "$d/first" || bad "$engine: configure twice differs from once (existing file)"
+  cfg $engine "$f" --remove || bad "$engine: --remove: $(cat "$T/err")"
+  same "$f" "$d/orig" || bad "$engine: --remove did not restore the original bytes: $(diff "$d/orig" "$f")"
+  [ "$(stat -c %a "$f")" = 640 ] || bad "$engine: --remove left mode $(stat -c %a "$f")"
+  cfg $engine "$f" --remove || bad "$engine: second --remove failed"
+  same "$f" "$d/orig" || bad "$engine: second --remove changed the file"
+done
+
+# --- docker: changed by somebody else in between: only our keys go.
+f=$T/docker/edited.json
+printf '{\n  "log-driver": "json-file",\n  "default-runtime": "nvidia",\n  "runtimes": {\n    "nvidia": {\n      "path": "/n"\n    }\n  }\n}\n' >"$f"
+cfg docker "$f" --set-as-default || bad "docker edited: configure"
+python3 - "$f" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["debug"] = True
+json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
+cfg docker "$f" --remove || bad "docker edited: --remove: $(cat "$T/err")"
+python3 - "$f" <<'PY' || bad "docker edited: wrong keys after --remove: $(cat "$f")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"log-driver": "json-file", "default-runtime": "nvidia",
+             "runtimes": {"nvidia": {"path": "/n"}}, "debug": True}, d
+PY
+
+# --- docker, no record (configured by hand): keys removed, nothing else.
+f=$T/docker/by-hand.json
+printf '{"runtimes": {"kmemguard": {"path": "/usr/local/bin/kmemguard-runtime"}}, "default-runtime": "kmemguard", "iptables": false}\n' >"$f"
+cfg docker "$f" --remove || bad "docker by hand: --remove: $(cat "$T/err")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d == {"iptables": False}, d' "$f" ||
+  bad "docker by hand: $(cat "$f")"
+
+# --- a drop-in configure did not write: left alone, said so.
+f=$T/crio/foreign.conf
+printf '[crio.runtime]\ndefault_runtime = "crun"\n' >"$f"
+cp "$f" "$T/crio/foreign.orig"
+cfg crio "$f" --remove || bad "crio foreign: --remove failed: $(cat "$T/err")"
+grep -q "not written by kmemguard configure" "$T/err" || bad "crio foreign: message: $(cat "$T/err")"
+same "$f" "$T/crio/foreign.orig" || bad "crio foreign: file changed"
+
+# --- a damaged record is an error naming it, and nothing is written.
+f=$T/podman/damaged.conf
+cfg podman "$f" || bad "podman damaged: configure"
+cp "$f" "$T/podman/damaged.before"
+echo '{"target": 1}' >"$T/state/podman-damaged.conf.json"
+cfg podman "$f" --remove && bad "podman damaged: --remove succeeded"
+grep -q "podman-damaged.conf.json" "$T/err" || bad "podman damaged: message: $(cat "$T/err")"
+same "$f" "$T/podman/damaged.before" || bad "podman damaged: file changed"
+
+[ $fail = 0 ] && echo "PASS: configure idempotent, --remove restores, for docker, containerd, crio, podman"
+exit $fail
