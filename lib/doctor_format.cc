@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "kmemguard/doctor.h"
 #include "nlohmann/json.hpp"
 
@@ -257,6 +259,12 @@ std::string DoctorReportToPrometheus(const DoctorReport& r) {
   gauge("kmemguard_doctor_verdict",
         "Doctor verdict: 0 ok, 1 warning, 2 critical, 3 could not inspect.");
   sample("kmemguard_doctor_verdict", "", VerdictExitCode(r.verdict));
+  // For staleness alerts (deploy/prometheus/kmemguard-rules.yml): the
+  // textfile collector keeps serving an old file after doctor stops.
+  gauge("kmemguard_doctor_last_run_timestamp_seconds",
+        "Unix time at which this report was written.");
+  sample("kmemguard_doctor_last_run_timestamp_seconds", "",
+         absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   gauge("kmemguard_doctor_info", "Host facts as labels; value is always 1.");
   sample("kmemguard_doctor_info",
          absl::StrCat("kernel=\"", EscapeLabel(r.kernel_release),

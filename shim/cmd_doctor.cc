@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "kmemguard/cgroupfs.h"
 #include "kmemguard/doctor.h"
+#include "process.h"
 
 namespace kmemguard::cli {
 namespace {
@@ -35,6 +36,7 @@ struct DoctorFlags {
   std::vector<std::string> runtimes = {"runc", "crun"};
   bool no_runtimes = false;
   int64_t run_scope_threshold = 500;
+  std::string output;  // "": stdout
 };
 
 int RunDoctorCommand(const DoctorFlags& f) {
@@ -88,6 +90,17 @@ int RunDoctorCommand(const DoctorFlags& f) {
                   std::getenv("NO_COLOR") == nullptr);
     out = DoctorReportToText(report, color);
   }
+  if (!f.output.empty()) {
+    // A scraper (node-exporter's textfile collector) must never read a
+    // half-written file: temporary file, fsync, rename; world-readable, as
+    // node-exporter runs as its own user.
+    absl::Status s = shim::WriteFileAtomically(f.output, out, 0644);
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitCouldNotInspect;
+    }
+    return VerdictExitCode(report.verdict);
+  }
   std::fputs(out.c_str(), stdout);
   std::fflush(stdout);
   return VerdictExitCode(report.verdict);
@@ -136,6 +149,9 @@ void RegisterDoctorCommand(CLI::App& app, std::function<int()>* run) {
   doctor->add_option("--run-scope-threshold", f.run_scope_threshold,
                      "this many systemd run-*.scope cgroups point at "
                      "kubernetes#70324 (default 500)");
+  doctor->add_option("--output", f.output,
+                     "write the report to this file atomically (temporary "
+                     "file and rename, mode 0644) instead of stdout");
   doctor->callback([run] { *run = [] { return RunDoctorCommand(f); }; });
 }
 
