@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cmd_node_agent.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "cli_common.h"
+#include "cmd_configure.h"
+#include "kmemguard/doctor.h"
+#include "kmemguard/status.h"
+#include "process.h"
+
+namespace kmemguard::cli {
+namespace {
+
+struct NodeAgentFlags {
+  std::string host_root = "/host";
+  std::string bin_dir;  // "": the directory of this executable
+  std::string install_dir = "/usr/local/bin";
+  std::vector<std::string> binaries = {"kmemguard", "kmemguard-runtime",
+                                       "kmemguard-hook"};
+  std::string engine = "auto";
+  bool set_as_default = false;
+  std::string textfile_dir = "/var/lib/prometheus/node-exporter";
+  std::string period = "5m";
+  std::string proc_root = "/proc";
+  std::string sys_root;  // "": <host-root>/sys
+  std::string runtime_path;  // "": the node's usual directories
+  bool remove = false;
+  bool once = false;
+};
+
+void Log(const std::string& line) {
+  std::printf("kmemguard node-agent: %s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+bool IsSocket(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// Copies `src` to `dst` as a new file renamed into place, so a container
+// starting meanwhile runs either the old or the new binary, never half of
+// one. Unchanged binaries are left alone (the same inode keeps running).
+absl::StatusOr<bool> InstallBinary(const std::string& src,
+                                   const std::string& dst) {
+  absl::StatusOr<std::string> content = ReadFileText(src);
+  if (!content.ok()) return content.status();
+  absl::StatusOr<std::string> old = ReadFileText(dst);
+  struct stat st;
+  if (old.ok() && *old == *content && stat(dst.c_str(), &st) == 0 &&
+      (st.st_mode & 07777) == 0755) {
+    return false;
+  }
+  absl::Status s = shim::WriteFileAtomically(dst, *content, 0755);
+  if (!s.ok()) return s;
+  return true;
+}
+
+ConfigureOptions NodeConfigureOptions(const NodeAgentFlags& f,
+                                      const std::string& engine) {
+  ConfigureOptions o;
+  o.engine = engine;
+  // The engine runs the wrapper at its path on the node, not in the pod.
+  o.runtime_path = absl::StrCat(f.install_dir, "/kmemguard-runtime");
+  o.config_file = absl::StrCat(f.host_root, DefaultConfigureTarget(engine));
+  o.state_dir = absl::StrCat(f.host_root, "/var/lib/kmemguard/configure");
+  o.set_as_default = f.set_as_default;
+  o.remove = f.remove;
+  return o;
+}
+
+DoctorOptions NodeDoctorOptions(const NodeAgentFlags& f) {
+  DoctorOptions o;
+  o.proc_root = f.proc_root;
+  o.sys_root = f.sys_root.empty() ? absl::StrCat(f.host_root, "/sys") : f.sys_root;
+  if (!f.runtime_path.empty()) {
+    o.search_path = absl::StrSplit(f.runtime_path, ':', absl::SkipEmpty());
+  } else {
+    for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+                            "/usr/bin", "/sbin", "/bin"}) {
+      o.search_path.push_back(absl::StrCat(f.host_root, dir));
+    }
+  }
+  return o;
+}
+
+std::string TextfilePath(const NodeAgentFlags& f) {
+  return absl::StrCat(f.host_root, f.textfile_dir, "/kmemguard.prom");
+}
+
+absl::Status WriteDoctorTextfile(const NodeAgentFlags& f) {
+  DoctorReport report = RunDoctor(NodeDoctorOptions(f));
+  return shim::WriteFileAtomically(TextfilePath(f),
+                                   DoctorReportToPrometheus(report), 0644);
+}
+
+// Waits up to `d` for SIGTERM or SIGINT (blocked by the caller); true when
+// one came.
+bool WaitForStop(const sigset_t& stop, absl::Duration d) {
+  timespec ts = absl::ToTimespec(d);
+  while (true) {
+    int sig = sigtimedwait(&stop, nullptr, &ts);
+    if (sig > 0) {
+      Log(absl::StrCat("signal ", sig, ", exiting"));
+      return true;
+    }
+    if (errno == EAGAIN) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+int RunNodeAgent(NodeAgentFlags f) {
+  absl::Duration period;
+  if (!absl::ParseDuration(f.period, &period) || period <= absl::ZeroDuration()) {
+    PrintError(absl::StrCat("--period: invalid duration \"", f.period,
+                            "\" (examples: 30s, 5m)"));
+    return kExitUsage;
+  }
+  while (f.host_root.size() > 1 && f.host_root.back() == '/') {
+    f.host_root.pop_back();
+  }
+  if (f.host_root == "/") f.host_root.clear();
+  // SIGTERM (the kubelet stopping the pod) is taken synchronously between
+  // steps, so a file is never left half-done.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop, nullptr);
+
+  std::string engine = f.engine;
+  if (engine == "auto") {
+    absl::StatusOr<std::string> detected = DetectNodeEngine(f.host_root);
+    if (!detected.ok()) {
+      PrintError(detected.status().message());
+      return kExitError;
+    }
+    engine = *detected;
+    Log(absl::StrCat("engine: ", engine, " (detected)"));
+  }
+
+  if (f.remove) {
+    // Rollback. The binaries stay: containers created through the wrapper
+    // are still managed through it (kill, delete) until they are gone.
+    if (engine != "none") {
+      absl::Status s = RunConfigure(NodeConfigureOptions(f, engine),
+                                    NodeConfigureOptions(f, engine).config_file);
+      if (!s.ok()) {
+        PrintError(s.message());
+        return kExitError;
+      }
+    }
+    absl::Status s = shim::RemoveFile(TextfilePath(f));
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitError;
+    }
+    Log("configuration removed; binaries left in place");
+    if (f.once) return kExitOk;
+    WaitForStop(stop, absl::InfiniteDuration());
+    return kExitOk;
+  }
+
+  std::string bin_dir = f.bin_dir;
+  if (bin_dir.empty()) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0) {
+      PrintError(ErrnoError(errno, "readlink", "/proc/self/exe").message());
+      return kExitError;
+    }
+    std::string exe(self, static_cast<size_t>(n));
+    bin_dir = exe.substr(0, exe.find_last_of('/'));
+  }
+  for (const std::string& name : f.binaries) {
+    std::string dst = absl::StrCat(f.host_root, f.install_dir, "/", name);
+    absl::StatusOr<bool> changed =
+        InstallBinary(absl::StrCat(bin_dir, "/", name), dst);
+    if (!changed.ok()) {
+      PrintError(changed.status().message());
+      return kExitError;
+    }
+    Log(absl::StrCat(*changed ? "installed " : "up to date: ", dst));
+  }
+  if (engine != "none") {
+    ConfigureOptions o = NodeConfigureOptions(f, engine);
+    if (engine == "containerd") {
+      absl::StatusOr<std::string> main_config =
+          ReadFileText(absl::StrCat(f.host_root, "/etc/containerd/config.toml"));
+      if (!main_config.ok() ||
+          !absl::StrContains(*main_config, "/etc/containerd/conf.d/")) {
+        PrintWarning(
+            "/etc/containerd/config.toml does not import "
+            "/etc/containerd/conf.d/*.toml; containerd will not see the "
+            "kmemguard runtime (docs/fleet.md)");
+      }
+    }
+    absl::Status s = RunConfigure(o, o.config_file);
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitError;
+    }
+  }
+  while (true) {
+    absl::Status s = WriteDoctorTextfile(f);
+    // A failed write is reported and retried next period; the stale file
+    // then trips KmemguardDoctorMetricsStale.
+    if (!s.ok()) PrintWarning(s.message());
+    if (f.once) return s.ok() ? kExitOk : kExitError;
+    if (WaitForStop(stop, period)) return kExitOk;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DetectNodeEngine(const std::string& host_root) {
+  // Docker first: on a dockershim node dockerd runs on top of containerd,
+  // and the kubelet talks to dockerd.
+  if (IsSocket(absl::StrCat(host_root, "/run/docker.sock"))) return "docker";
+  if (IsSocket(absl::StrCat(host_root, "/run/containerd/containerd.sock"))) {
+    return std::string("containerd");
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "no engine socket at ", host_root, "/run/docker.sock or ", host_root,
+      "/run/containerd/containerd.sock; set --runtime"));
+}
+
+void RegisterNodeAgentCommand(CLI::App& app, std::function<int()>* run) {
+  static NodeAgentFlags f;
+  CLI::App* sub = app.add_subcommand(
+      "node-agent",
+      "DaemonSet entrypoint: install the binaries on the node, configure its "
+      "engine, write doctor's metrics every --period until SIGTERM");
+  sub->add_option("--host-root", f.host_root,
+                  "where the node's / is mounted (default /host)");
+  sub->add_option("--bin-dir", f.bin_dir,
+                  "where the binaries to install are (default: this "
+                  "executable's directory)");
+  sub->add_option("--install-dir", f.install_dir,
+                  "where they go on the node (default /usr/local/bin)");
+  sub->add_option("--binary", f.binaries, "binaries to install");
+  sub->add_option("--runtime", f.engine,
+                  "engine to configure: auto (default), docker, containerd, "
+                  "crio, podman, none")
+      ->check(CLI::IsMember({"auto", "docker", "containerd", "crio", "podman",
+                             "none"}));
+  sub->add_flag("--set-as-default", f.set_as_default,
+                "make kmemguard the engine's default runtime");
+  sub->add_option("--textfile-dir", f.textfile_dir,
+                  "node-exporter's textfile directory on the node (default "
+                  "/var/lib/prometheus/node-exporter)");
+  sub->add_option("--period", f.period, "doctor period (default 5m)");
+  sub->add_option("--proc", f.proc_root, "procfs root for doctor (default /proc)");
+  sub->add_option("--sys", f.sys_root,
+                  "sysfs root for doctor (default <host-root>/sys)");
+  sub->add_option("--runtime-path", f.runtime_path,
+                  "directories doctor searches for runc and the kubelet "
+                  "(default: the node's /usr/local/sbin ... /bin)");
+  sub->add_flag("--remove", f.remove,
+                "roll back: configure --remove and delete the metrics file");
+  sub->add_flag("--once", f.once, "one pass, then exit");
+  sub->callback([run] { *run = [] { return RunNodeAgent(f); }; });
+}
+
+}  // namespace kmemguard::cli
