@@ -10,7 +10,10 @@ want=(build-essential cmake ninja-build pkg-config libabsl-dev
       runc busybox-static)
 if [ "${1:-test}" = test ]; then
   want+=(catch2 python3 python3-jsonschema python3-prometheus-client strace
-         clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman)
+         clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman
+         prometheus prometheus-node-exporter yamllint python3-yaml docker.io)
+  # deploy/kubernetes checks: any kubectl (Debian's is kubernetes-client).
+  command -v kubectl >/dev/null || want+=(kubernetes-client)
 fi
 missing=()
 for p in "${want[@]}"; do
