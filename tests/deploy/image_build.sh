@@ -40,7 +40,8 @@ cleanup() {
   for h in /sys/fs/cgroup/*/; do
     [ -d "$h$CGPARENT" ] && find "$h$CGPARENT" -depth -type d -exec rmdir {} + 2>/dev/null
   done
-  [ $RUN_CONTAINERD_EXISTED = 0 ] && rmdir /run/containerd 2>/dev/null
+  # The shim makes /run/containerd/s for its sockets whatever its root.
+  [ $RUN_CONTAINERD_EXISTED = 0 ] && rmdir /run/containerd/s /run/containerd 2>/dev/null
   ip netns del "$NETNS" 2>/dev/null
 }
 trap cleanup EXIT
