@@ -107,11 +107,12 @@ absl::Status ApplyChange(const std::string& path, const FileChange& c) {
 const char* EngineReloadHint(const std::string& engine) {
   // dockerd re-reads "runtimes" and "default-runtime" on SIGHUP (dockerd(8),
   // "Configuration reload behavior"); containerd reads its config only at
-  // start; CRI-O reloads its runtimes on SIGHUP (crio(8)); Podman reads
-  // containers.conf on every command.
+  // start; CRI-O's SIGHUP reload covers only some options, depending on the
+  // version (crio(8)), so restart it; Podman reads containers.conf on every
+  // command.
   if (engine == "docker") return "systemctl reload docker (SIGHUP to dockerd)";
   if (engine == "containerd") return "systemctl restart containerd";
-  if (engine == "crio") return "systemctl reload crio (SIGHUP to crio)";
+  if (engine == "crio") return "systemctl restart crio";
   return "nothing (podman reads it on each run)";
 }
 
