@@ -3,6 +3,7 @@
 #include "kmemguard/paths.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -113,70 +114,124 @@ std::string CleanPath(absl::string_view path) {
   return GoClean(cleaned);
 }
 
-absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(absl::string_view text) {
+bool IsCgroupMount(const MountInfo& m) {
+  return m.fs_type == "cgroup" || m.fs_type == "cgroup2";
+}
+
+namespace {
+
+// Parses one mountinfo line. Returns nullopt for a line that is not a
+// mount line at all (it is skipped), InvalidArgument for a cgroup mount
+// whose fields we use are unusable.
+absl::StatusOr<std::optional<MountInfo>> ParseMountinfoLine(
+    absl::string_view line, int line_number, std::string* why_skipped) {
+  auto skip = [why_skipped](std::string why) {
+    *why_skipped = std::move(why);
+    return std::optional<MountInfo>();
+  };
+  size_t sep = line.find(" - ");
+  if (sep == absl::string_view::npos) return skip("no \" - \" separator");
+  std::vector<absl::string_view> pre =
+      absl::StrSplit(line.substr(0, sep), ' ', absl::SkipEmpty());
+  std::vector<absl::string_view> post =
+      absl::StrSplit(line.substr(sep + 3), ' ', absl::SkipEmpty());
+  const bool cgroup_type =
+      !post.empty() && (post[0] == "cgroup" || post[0] == "cgroup2");
+  auto bad_cgroup_line = [&](absl::string_view why) {
+    // Quoted up to a NUL, so the message stays one printable line.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mountinfo line ", line_number, ": cgroup mount ", why, " in \"",
+        line.substr(0, line.find('\0')), "\""));
+  };
+  if (pre.size() < 6 || post.size() < 3) {
+    if (cgroup_type) return bad_cgroup_line("has too few fields");
+    return skip("too few fields");
+  }
+  if (line.find('\0') != absl::string_view::npos) {
+    // The kernel never writes one; a path with it would be cut short.
+    if (cgroup_type) return bad_cgroup_line("contains a NUL byte");
+    return skip("contains a NUL byte");
+  }
+  MountInfo m;
+  // The root is kept as the kernel wrote it: for nsfs it is "net:[4026532177]"
+  // (d_path() of a dentry with d_dname, fs/nsfs.c ns_dname), for a deleted
+  // bind-mount source "/x//deleted" (fs/d_path.c prepend "//deleted"), and
+  // runc's parser (moby/sys/mountinfo parseInfoFile) accepts any root too.
+  m.root = Unescape(pre[3]);
+  m.mount_point = Unescape(pre[4]);
+  m.fs_type = Unescape(post[0]);
+  m.source = Unescape(post[1]);
+  for (absl::string_view opt : absl::StrSplit(post[2], ',')) {
+    m.super_options.push_back(Unescape(opt));
+  }
+  // Of a cgroup mount we use the root (nested containers) and the mount
+  // point (where we write). The kernel writes both absolute
+  // (fs/proc_namespace.c show_mountinfo: seq_path_root and the cgroup's
+  // show_path); a relative one would later resolve against a root
+  // process's working directory (found by fuzzing, B4).
+  if (IsCgroupMount(m) && (m.root.empty() || m.root[0] != '/' ||
+                           m.mount_point.empty() || m.mount_point[0] != '/')) {
+    return bad_cgroup_line("root and mount point must be absolute");
+  }
+  return std::optional<MountInfo>(std::move(m));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(
+    absl::string_view text, std::vector<std::string>* skipped) {
   std::vector<MountInfo> mounts;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     if (line.empty()) continue;
-    if (line.find('\0') != absl::string_view::npos) {
-      // The kernel never writes one; a path with it would be cut short.
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mountinfo line ", line_number, ": contains a NUL byte"));
+    std::string why;
+    absl::StatusOr<std::optional<MountInfo>> m =
+        ParseMountinfoLine(line, line_number, &why);
+    if (!m.ok()) return m.status();
+    if (!m->has_value()) {
+      if (skipped != nullptr) {
+        skipped->push_back(absl::StrCat("mountinfo line ", line_number,
+                                        " skipped (", why, "): \"",
+                                        line.substr(0, line.find('\0')),
+                                        "\""));
+      }
+      continue;
     }
-    size_t sep = line.find(" - ");
-    if (sep == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mountinfo line ", line_number, ": no \" - \" separator in \"",
-          line, "\""));
-    }
-    std::vector<absl::string_view> pre =
-        absl::StrSplit(line.substr(0, sep), ' ', absl::SkipEmpty());
-    std::vector<absl::string_view> post =
-        absl::StrSplit(line.substr(sep + 3), ' ', absl::SkipEmpty());
-    if (pre.size() < 6 || post.size() < 3) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mountinfo line ", line_number, ": too few fields in \"", line,
-          "\""));
-    }
-    MountInfo m;
-    m.root = Unescape(pre[3]);
-    m.mount_point = Unescape(pre[4]);
-    // The kernel writes both as absolute paths; a relative one would later
-    // resolve against a root process's working directory (found by fuzzing).
-    if (m.root.empty() || m.root[0] != '/' || m.mount_point.empty() ||
-        m.mount_point[0] != '/') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mountinfo line ", line_number, ": root and mount point must be "
-          "absolute in \"", line, "\""));
-    }
-    m.fs_type = Unescape(post[0]);
-    m.source = Unescape(post[1]);
-    for (absl::string_view opt : absl::StrSplit(post[2], ',')) {
-      m.super_options.push_back(Unescape(opt));
-    }
-    mounts.push_back(std::move(m));
+    mounts.push_back(**std::move(m));
   }
   return mounts;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ParseProcCgroup(
-    absl::string_view text) {
+    absl::string_view text, std::vector<std::string>* skipped) {
   std::map<std::string, std::string> out;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (line.empty()) continue;
-    if (line.find('\0') != absl::string_view::npos) {
-      return absl::InvalidArgumentError("cgroup entry contains a NUL byte");
-    }
     std::vector<absl::string_view> parts =
         absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (parts.size() < 3) {
-      // runc cgroups.parseCgroupFromReader's text.
+    const bool has_nul = line.find('\0') != absl::string_view::npos;
+    if (parts.size() >= 3 && !has_nul) {
+      for (absl::string_view controller : absl::StrSplit(parts[1], ',')) {
+        out[std::string(controller)] = std::string(parts[2]);
+      }
+      continue;
+    }
+    // A line we cannot read. When it may be the memory line, the one line
+    // we need, say so (runc's cgroups.parseCgroupFromReader text); any
+    // other such line is skipped.
+    if (absl::StrContains(line, kMemory)) {
+      if (has_nul) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cgroup entry contains a NUL byte: ",
+            absl::string_view(line.data(), line.find('\0'))));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
           "invalid cgroup entry: must contain at least two colons: ", line));
     }
-    for (absl::string_view controller : absl::StrSplit(parts[1], ',')) {
-      out[std::string(controller)] = std::string(parts[2]);
+    if (skipped != nullptr) {
+      skipped->push_back(absl::StrCat("cgroup entry skipped (malformed): ",
+                                      line.substr(0, line.find('\0'))));
     }
   }
   return out;
@@ -185,6 +240,13 @@ absl::StatusOr<std::map<std::string, std::string>> ParseProcCgroup(
 absl::StatusOr<HierarchyMount> FindHierarchy(
     const std::vector<MountInfo>& mounts, absl::string_view subsystem) {
   for (const MountInfo& m : mounts) {
+    // Only the kernel's cgroup mounts are validated (ParseMountinfo); any
+    // other mount with a "memory" option and an odd root or mount point is
+    // not one the kernel could have written.
+    if (!IsCgroupMount(m) &&
+        (m.root.empty() || m.root[0] != '/' || m.mount_point.empty() ||
+         m.mount_point[0] != '/'))
+      continue;
     // runc matches on the super options alone, whatever the fs type, so the
     // name=systemd hierarchy is found by its "name=systemd" option.
     if (std::find(m.super_options.begin(), m.super_options.end(), subsystem) !=

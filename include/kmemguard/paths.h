@@ -44,20 +44,33 @@ struct MountInfo {
   std::vector<std::string> super_options;  // last field, split on ','
 };
 
-// Parses mountinfo text. Returns InvalidArgument naming the line for a line
-// without the " - " separator or with too few fields.
-absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(absl::string_view text);
+// True for a mount of type "cgroup" or "cgroup2".
+bool IsCgroupMount(const MountInfo& m);
+
+// Parses mountinfo text. Kernel text is never rejected for a line we do not
+// use: any root is accepted as the kernel wrote it (nsfs writes
+// "net:[4026532177]", a deleted bind source "/x//deleted"), and a line that
+// is not a mount line (no " - " separator, too few fields, a NUL byte) is
+// skipped, described in `skipped` when given. Only a cgroup or cgroup2 mount,
+// whose root and mount point we use, is validated: InvalidArgument naming
+// the line when it has too few fields, a NUL, or a relative root or mount
+// point. Octal escapes (\040 ...) are decoded.
+absl::StatusOr<std::vector<MountInfo>> ParseMountinfo(
+    absl::string_view text, std::vector<std::string>* skipped = nullptr);
 
 // Parses /proc/<pid>/cgroup text into controller -> path; a line
 // "4:memory,foo:/a" yields both "memory" and "foo". An empty controller list
-// (cgroup2's "0::/") yields the key "". Returns InvalidArgument with runc's
-// text for a line with fewer than two colons.
+// (cgroup2's "0::/") yields the key "". A line with fewer than two colons or
+// a NUL byte is skipped (described in `skipped` when given), unless it
+// mentions "memory", the line we need: then InvalidArgument with runc's text
+// ("invalid cgroup entry: must contain at least two colons: <line>").
 absl::StatusOr<std::map<std::string, std::string>> ParseProcCgroup(
-    absl::string_view text);
+    absl::string_view text, std::vector<std::string>* skipped = nullptr);
 
 // The mount point and root of the hierarchy carrying `subsystem`: the first
 // mount whose super options contain it exactly (runc
-// FindCgroupMountpointAndRoot). NotFound when none does.
+// FindCgroupMountpointAndRoot), skipping a non-cgroup mount whose root or
+// mount point is not absolute. NotFound when none does.
 struct HierarchyMount {
   std::string mount_point;
   std::string root;

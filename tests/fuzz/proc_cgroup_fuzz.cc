@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "fuzz_common.h"
 #include "kmemguard/paths.h"
 
@@ -22,7 +24,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(controller.find(',') == std::string::npos);
     FUZZ_CHECK(controller.find('\n') == std::string::npos);
     FUZZ_CHECK(path.find('\n') == std::string::npos);
+    FUZZ_CHECK(path.find('\0') == std::string::npos);
   }
+  // A line we cannot read is skipped unless it may be the memory line; the
+  // memory entry never depends on the skipped lines (issue 10).
+  std::string well_formed;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    absl::StatusOr<std::map<std::string, std::string>> alone =
+        ParseProcCgroup(line);
+    FUZZ_CHECK(alone.ok());
+    if (!alone->empty()) absl::StrAppend(&well_formed, line, "\n");
+  }
+  absl::StatusOr<std::map<std::string, std::string>> clean =
+      ParseProcCgroup(well_formed);
+  FUZZ_CHECK(clean.ok());
+  FUZZ_CHECK(clean->count("memory") == own->count("memory"));
+  if (own->count("memory")) FUZZ_CHECK(clean->at("memory") == own->at("memory"));
 
   CgroupLocation by_name;
   by_name.parent = "kubepods";

@@ -47,7 +47,7 @@ TEST_CASE("B3: cgroup.stat counts must be counts; INT64_MIN prints", "[unit]") {
   CHECK(WithThousands(-1234) == "-1,234");
 }
 
-TEST_CASE("B4: mountinfo with a relative root or mount point is refused",
+TEST_CASE("B4: a cgroup mount with a relative root or mount point is refused",
           "[unit]") {
   CHECK_FALSE(ParseMountinfo("35 31 0:32 / sys/fs/cgroup/memory rw - cgroup "
                              "cgroup rw,memory\n")

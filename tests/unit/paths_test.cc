@@ -10,8 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "kmemguard/cgroupfs.h"
+#include "kmemguard/doctor.h"
 #include "kmemguard/paths.h"
 #include "kmemguard/resources.h"
 #include "testing/status_matchers.h"
@@ -302,28 +304,102 @@ TEST_CASE("ParseMountinfo skips blank lines and accepts no trailing newline",
   CHECK(none->empty());
 }
 
-TEST_CASE("ParseMountinfo rejects a line without the \" - \" separator",
+TEST_CASE("ParseMountinfo skips a line without the \" - \" separator",
           "[unit]") {
+  std::vector<std::string> skipped;
   absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(
       "35 30 0:31 / /a rw - cgroup cgroup rw,memory\n"
-      "36 30 0:32 / /b rw shared:5 cgroup cgroup rw,pids\n");
-  REQUIRE_FALSE(mounts.ok());
-  CHECK(mounts.status().code() == absl::StatusCode::kInvalidArgument);
-  // The message names the offending line.
-  CHECK(absl::StrContains(mounts.status().message(), "line 2"));
-  CHECK(absl::StrContains(mounts.status().message(),
+      "36 30 0:32 / /b rw shared:5 cgroup cgroup rw,pids\n",
+      &skipped);
+  REQUIRE_OK(mounts);
+  REQUIRE(mounts->size() == 1);
+  CHECK((*mounts)[0].mount_point == "/a");
+  // The skipped line is described with its number and text.
+  REQUIRE(skipped.size() == 1);
+  CHECK(absl::StrContains(skipped[0], "line 2"));
+  CHECK(absl::StrContains(skipped[0],
                           "36 30 0:32 / /b rw shared:5 cgroup cgroup rw,pids"));
 }
 
-TEST_CASE("ParseMountinfo rejects lines with too few fields", "[unit]") {
+TEST_CASE("ParseMountinfo skips a short non-cgroup line, refuses a short "
+          "cgroup line naming it",
+          "[unit]") {
+  for (const char* line : {"35 30 0:31 / - tmpfs tmpfs rw",
+                           "35 30 0:31 / /a rw - tmpfs tmpfs",
+                           "35 30 0:31 / /a rw - "}) {
+    INFO(line);
+    std::vector<std::string> skipped;
+    absl::StatusOr<std::vector<MountInfo>> mounts =
+        ParseMountinfo(line, &skipped);
+    REQUIRE_OK(mounts);
+    CHECK(mounts->empty());
+    CHECK(skipped.size() == 1);
+  }
   for (const char* line : {"35 30 0:31 / - cgroup cgroup rw,memory",
                            "35 30 0:31 / /a rw - cgroup cgroup",
-                           "35 30 0:31 / /a rw - "}) {
+                           "35 30 0:31 / /a rw - cgroup2"}) {
+    INFO(line);
+    absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(
+        absl::StrCat("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", line, "\n"));
+    REQUIRE_FALSE(mounts.ok());
+    CHECK(mounts.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(absl::StrContains(mounts.status().message(), "line 2"));
+    CHECK(absl::StrContains(mounts.status().message(), line));
+  }
+}
+
+TEST_CASE("ParseMountinfo keeps nsfs and //deleted roots as the kernel writes "
+          "them (issue 10)",
+          "[unit]") {
+  // The line of issue 10's transcript, after `ip netns add x`.
+  const std::string text =
+      absl::StrCat(kHostMountinfo,
+                   "44 75 0:4 net:[4026532177] /run/netns/x rw shared:1 - nsfs "
+                   "nsfs rw\n"
+                   "45 22 8:1 /srv/gone//deleted /mnt/gone rw - ext4 /dev/sda1 "
+                   "rw\n");
+  std::vector<std::string> skipped;
+  absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(text, &skipped);
+  REQUIRE_OK(mounts);
+  CHECK(skipped.empty());
+  REQUIRE(mounts->size() == 9);
+  CHECK((*mounts)[7].root == "net:[4026532177]");
+  CHECK((*mounts)[7].mount_point == "/run/netns/x");
+  CHECK((*mounts)[7].fs_type == "nsfs");
+  CHECK((*mounts)[8].root == "/srv/gone//deleted");
+  // And resolution is the same as without those lines.
+  absl::StatusOr<ResolvedCgroup> with =
+      ResolveMemoryCgroup(PathLoc("/demo/c"), text, kHostProcCgroup);
+  REQUIRE_OK(with);
+  CHECK(with->full_path == "/sys/fs/cgroup/memory/demo/c");
+}
+
+TEST_CASE("ParseMountinfo refuses a cgroup mount with a relative root or "
+          "mount point, naming the line",
+          "[unit]") {
+  for (const char* line :
+       {"35 31 0:32 / sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+        "35 31 0:32 x /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+        "35 31 0:32 net:[1] /sys/fs/cgroup rw - cgroup2 cgroup2 rw"}) {
     INFO(line);
     absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(line);
     REQUIRE_FALSE(mounts.ok());
     CHECK(mounts.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(absl::StrContains(mounts.status().message(), "line 1"));
+    CHECK(absl::StrContains(mounts.status().message(), line));
   }
+}
+
+TEST_CASE("FindHierarchy ignores a non-cgroup mount with a relative mount "
+          "point",
+          "[unit]") {
+  absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(
+      "1 0 0:1 / rel rw - tmpfs none rw,memory\n"
+      "2 0 0:2 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  REQUIRE_OK(mounts);
+  absl::StatusOr<HierarchyMount> h = FindHierarchy(*mounts, "memory");
+  REQUIRE_OK(h);
+  CHECK(h->mount_point == "/sys/fs/cgroup/memory");
 }
 
 // --------------------------------------------------------- ParseProcCgroup
@@ -357,19 +433,23 @@ TEST_CASE("ParseProcCgroup keeps colons inside the path", "[unit]") {
   CHECK(own->at("memory") == "/a:b:c");
 }
 
-TEST_CASE("ParseProcCgroup rejects a line with one colon with runc's text",
+TEST_CASE("ParseProcCgroup skips a malformed line unless it is the memory "
+          "line",
           "[unit]") {
+  std::vector<std::string> skipped;
   absl::StatusOr<std::map<std::string, std::string>> own =
-      ParseProcCgroup("12:memory:/a\n4:cpu\n");
-  REQUIRE_FALSE(own.ok());
-  CHECK(own.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(own.status().message() ==
-        "invalid cgroup entry: must contain at least two colons: 4:cpu");
-  absl::StatusOr<std::map<std::string, std::string>> none =
-      ParseProcCgroup("garbage");
-  REQUIRE_FALSE(none.ok());
-  CHECK(none.status().message() ==
-        "invalid cgroup entry: must contain at least two colons: garbage");
+      ParseProcCgroup("12:memory:/a\n4:cpu\ngarbage\n", &skipped);
+  REQUIRE_OK(own);
+  CHECK(own->size() == 1);
+  CHECK(own->at("memory") == "/a");
+  CHECK(skipped.size() == 2);
+  // The memory line is the one we need: runc's text, naming it.
+  absl::StatusOr<std::map<std::string, std::string>> bad =
+      ParseProcCgroup("4:cpu:/\n12-memory\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(bad.status().message() ==
+        "invalid cgroup entry: must contain at least two colons: 12-memory");
 }
 
 // ------------------------------------------- FindHierarchy / FindCgroupRoot
@@ -570,7 +650,8 @@ TEST_CASE("A name=memory entry of /proc/self/cgroup counts as memory",
 
 TEST_CASE("Resolution passes parse errors of both texts through", "[unit]") {
   absl::StatusOr<ResolvedCgroup> bad_mounts = ResolveMemoryCgroup(
-      PathLoc("/ctr"), "no separator here\n", kHostProcCgroup);
+      PathLoc("/ctr"), "35 30 0:31 / memory rw - cgroup cgroup rw,memory\n",
+      kHostProcCgroup);
   REQUIRE_FALSE(bad_mounts.ok());
   CHECK(bad_mounts.status().code() == absl::StatusCode::kInvalidArgument);
   absl::StatusOr<ResolvedCgroup> bad_cgroup =
@@ -758,6 +839,96 @@ TEST_CASE("CgroupPath::Parse accepts a 255-byte component", "[unit]") {
   CHECK(p->Leaf() == max_component);
   // Names that merely contain dots are fine.
   REQUIRE_OK(CgroupPath::Parse("a.b/..c/...d/.e"));
+}
+
+// ------------------------------------------- the mountinfo seed corpus
+// tests/fuzz/corpus/mountinfo_fuzz/ holds realistic mountinfo files of the
+// hosts we run on (written for this project from proc(5) and the kernel's
+// formats); each must parse without a skipped line and resolve to its memory
+// hierarchy.
+
+struct CorpusCase {
+  const char* file;
+  CgroupLayout layout;
+  const char* memory_mount;  // "" for pure v2
+  int nsfs_mounts;
+};
+
+TEST_CASE("Every mountinfo of the seed corpus resolves to its memory "
+          "hierarchy",
+          "[unit]") {
+  const CorpusCase cases[] = {
+      {"docker_host_containers.txt", CgroupLayout::kHybrid,
+       "/sys/fs/cgroup/memory", 2},
+      {"k8s_node_cni.txt", CgroupLayout::kV1, "/sys/fs/cgroup/memory", 2},
+      {"systemd_autofs_deleted.txt", CgroupLayout::kHybrid,
+       "/sys/fs/cgroup/memory", 2},
+      {"hybrid_netns_ubuntu.txt", CgroupLayout::kHybrid,
+       "/sys/fs/cgroup/memory", 2},
+      {"host_v1_hybrid.txt", CgroupLayout::kHybrid, "/sys/fs/cgroup/memory", 0},
+      {"pure_v2_netns.txt", CgroupLayout::kUnifiedV2, "", 1},
+      {"pure_v2.txt", CgroupLayout::kUnifiedV2, "", 0},
+  };
+  for (const CorpusCase& c : cases) {
+    INFO(c.file);
+    absl::StatusOr<std::string> text = ReadHostFile(absl::StrCat(
+        KMEMGUARD_TESTS_DIR, "/fuzz/corpus/mountinfo_fuzz/", c.file));
+    REQUIRE_OK(text);
+    std::vector<std::string> skipped;
+    absl::StatusOr<std::vector<MountInfo>> mounts =
+        ParseMountinfo(*text, &skipped);
+    REQUIRE_OK(mounts);
+    CHECK(skipped.empty());
+    int nsfs = 0;
+    for (const MountInfo& m : *mounts) nsfs += m.fs_type == "nsfs";
+    CHECK(nsfs == c.nsfs_mounts);
+    LayoutInfo layout = DetectLayout(*mounts);
+    CHECK(layout.layout == c.layout);
+    CHECK(layout.memory_mount == c.memory_mount);
+    absl::StatusOr<ResolvedCgroup> r =
+        ResolveMemoryCgroup(PathLoc("/demo/c"), *text, kHostProcCgroup);
+    if (c.memory_mount[0] == '\0') {
+      CHECK(r.status().code() == absl::StatusCode::kNotFound);
+    } else {
+      REQUIRE_OK(r);
+      CHECK(r->hierarchy_root == c.memory_mount);
+      CHECK(r->full_path == absl::StrCat(c.memory_mount, "/demo/c"));
+      // Relative paths go below the caller's own memory cgroup.
+      absl::StatusOr<ResolvedCgroup> rel =
+          ResolveMemoryCgroup(PathLoc("c"), *text, kHostProcCgroup);
+      REQUIRE_OK(rel);
+      CHECK(rel->full_path == absl::StrCat(c.memory_mount, "/user.slice/c"));
+    }
+  }
+}
+
+TEST_CASE("The seed corpus's escaped kubelet volumes and //deleted roots "
+          "decode",
+          "[unit]") {
+  absl::StatusOr<std::string> k8s = ReadHostFile(absl::StrCat(
+      KMEMGUARD_TESTS_DIR, "/fuzz/corpus/mountinfo_fuzz/k8s_node_cni.txt"));
+  REQUIRE_OK(k8s);
+  absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(*k8s);
+  REQUIRE_OK(mounts);
+  int spaced = 0;
+  for (const MountInfo& m : *mounts) {
+    if (absl::StrContains(m.mount_point, "my tls keys") ||
+        absl::StrContains(m.mount_point, "build cache/builder/0"))
+      ++spaced;
+  }
+  CHECK(spaced == 2);
+  absl::StatusOr<std::string> systemd = ReadHostFile(
+      absl::StrCat(KMEMGUARD_TESTS_DIR,
+                   "/fuzz/corpus/mountinfo_fuzz/systemd_autofs_deleted.txt"));
+  REQUIRE_OK(systemd);
+  mounts = ParseMountinfo(*systemd);
+  REQUIRE_OK(mounts);
+  bool deleted = false;
+  for (const MountInfo& m : *mounts) {
+    deleted = deleted || (m.root == "/var/lib/old data//deleted" &&
+                          m.mount_point == "/srv/old data");
+  }
+  CHECK(deleted);
 }
 
 }  // namespace
