@@ -282,13 +282,19 @@ absl::StatusOr<CgroupStat> ParseCgroupStat(absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    const bool needed =
+        kv.first == "nr_descendants" || kv.first == "nr_dying_descendants";
     int64_t v = 0;
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(kv.second), &v)) continue;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(kv.second), &v)) {
+      // A line we do not use is skipped; one we need names itself.
+      if (!needed) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("cgroup.stat: malformed line \"", line, "\""));
+    }
     // Counts of cgroups: never negative, and far below 2^32 on any kernel;
     // anything else is not a kernel's cgroup.stat (and would overflow the
     // sums made from it; found by fuzzing).
-    if ((kv.first == "nr_descendants" || kv.first == "nr_dying_descendants") &&
-        (v < 0 || v > (int64_t{1} << 32))) {
+    if (needed && (v < 0 || v > (int64_t{1} << 32))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "cgroup.stat: ", kv.first, " ", v, " is not a cgroup count"));
     }
@@ -631,6 +637,13 @@ void AssessDoctorReport(DoctorReport* r) {
                      "(kubernetes#70324: leaked transient units, inotify "
                      "ENOSPC), not memory cgroup IDs"));
   }
+  // A guard that was skipped must never look healthy (issue 10).
+  if (r->unguarded.has_value() && r->unguarded->count > 0) {
+    Add(r, "unguarded-starts", Severity::kWarning,
+        absl::StrCat(DescribeUnguardedStarts(*r->unguarded),
+                     " (counted in ", r->unguarded->path,
+                     "; see kmemguard-runtime's --log)"));
+  }
   if (r->ids_known && !r->errors.empty()) {
     Add(r, "partial", Severity::kInfo,
         absl::StrCat("not inspected: ", absl::StrJoin(r->errors, "; ")));
@@ -705,12 +718,17 @@ std::optional<int64_t> ReadInt(CgroupFs* fs, const CgroupPath& p,
     *error = text.status();
     return std::nullopt;
   }
+  absl::string_view value = absl::StripAsciiWhitespace(*text);
   int64_t v = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) {
-    // Values above INT64_MAX cannot be limits we care about.
-    return kUnlimitedFloor;
-  }
-  return v;
+  if (absl::SimpleAtoi(value, &v)) return v;
+  // Values above INT64_MAX cannot be limits we care about.
+  uint64_t above = 0;
+  if (absl::SimpleAtoi(value, &above)) return kUnlimitedFloor;
+  // Anything else is not a value the kernel writes: say so rather than
+  // take it for "unlimited".
+  *error = absl::InvalidArgumentError(absl::StrCat(
+      "not a number in ", fs->DisplayPath(p, name), ": \"", value, "\""));
+  return std::nullopt;
 }
 
 // The kmem heuristic for kernels before 4.6 (docs/doctor.md "kmem").
@@ -1048,6 +1066,15 @@ DoctorReport RunDoctor(const DoctorOptions& o) {
     }
     std::optional<std::string> kubelet = FindOnPath(o.search_path, "kubelet");
     if (kubelet.has_value()) r.kubelet = InspectRuntime(o, "kubelet", *kubelet);
+  }
+
+  // Containers started without the guard since boot.
+  r.state_dir = o.state_dir;
+  absl::StatusOr<UnguardedStarts> unguarded = ReadUnguardedStarts(o.state_dir);
+  if (unguarded.ok()) {
+    r.unguarded = *std::move(unguarded);
+  } else {
+    note(unguarded.status());
   }
 
   // --watch: sample again until the window is over.

@@ -134,6 +134,19 @@ std::string DoctorReportToJson(const DoctorReport& r) {
   } else {
     j["watch"] = json();
   }
+  if (r.unguarded.has_value()) {
+    const UnguardedStarts& u = *r.unguarded;
+    j["unguarded_starts"] = {
+        {"state_dir", r.state_dir},
+        {"count", u.count},
+        {"last_start_unix",
+         u.last.has_value() ? json(absl::ToUnixSeconds(u.last->time)) : json()},
+        {"last_container", u.last.has_value() ? OrNull(u.last->container_id)
+                                              : json()},
+        {"last_reason", u.last.has_value() ? json(u.last->reason) : json()}};
+  } else {
+    j["unguarded_starts"] = json();
+  }
   json findings = json::array();
   for (const Finding& f : r.findings) {
     findings.push_back({{"id", f.id},
@@ -225,6 +238,23 @@ std::string DoctorReportToText(const DoctorReport& r, bool color) {
   if (r.kubelet.has_value()) runtime_row(*r.kubelet);
   if (r.run_scopes_counted) {
     row("systemd run-*.scope", WithThousands(r.run_scopes));
+  }
+  absl::StrAppend(&out, "\n", bold, "kmemguard-runtime", reset, "\n");
+  row("state directory", r.state_dir.empty() ? "-" : r.state_dir);
+  if (r.unguarded.has_value()) {
+    const UnguardedStarts& u = *r.unguarded;
+    row("unguarded starts", absl::StrCat(WithThousands(u.count), " since boot"));
+    if (u.last.has_value()) {
+      row("last unguarded start",
+          absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", u.last->time,
+                                        absl::UTCTimeZone()),
+                       u.last->container_id.empty()
+                           ? ""
+                           : absl::StrCat(" (", u.last->container_id, ")")));
+      row("last reason", u.last->reason);
+    }
+  } else {
+    row("unguarded starts", "unknown (counter unreadable)");
   }
   absl::StrAppend(&out, "\n", bold, "findings", reset, "\n");
   for (const Finding& f : r.findings) {
@@ -330,6 +360,21 @@ std::string DoctorReportToPrometheus(const DoctorReport& r) {
     };
     for (const RuntimeInfo& rt : r.runtimes) rt_sample(rt);
     if (r.kubelet.has_value()) rt_sample(*r.kubelet);
+  }
+  if (r.unguarded.has_value()) {
+    // Names fixed by issue 10; alert rules are written against them.
+    absl::StrAppend(&out,
+                    "# HELP kmemguard_unguarded_starts_total Containers "
+                    "kmemguard-runtime started without the kmem guard "
+                    "(fail-open) since boot.\n"
+                    "# TYPE kmemguard_unguarded_starts_total counter\n");
+    sample("kmemguard_unguarded_starts_total", "", r.unguarded->count);
+    gauge("kmemguard_unguarded_last_start_timestamp_seconds",
+          "Unix time of the last start without the kmem guard; 0 when none.");
+    sample("kmemguard_unguarded_last_start_timestamp_seconds", "",
+           r.unguarded->last.has_value()
+               ? static_cast<double>(absl::ToUnixSeconds(r.unguarded->last->time))
+               : 0);
   }
   if (r.watch.has_value() && r.watch->samples >= 2) {
     gauge("kmemguard_memcg_dying_growth_per_hour",

@@ -14,6 +14,7 @@
 #include "kmemguard/cgroupfs.h"
 #include "kmemguard/doctor.h"
 #include "process.h"
+#include "shim_config.h"
 
 namespace kmemguard::cli {
 namespace {
@@ -37,7 +38,15 @@ struct DoctorFlags {
   bool no_runtimes = false;
   int64_t run_scope_threshold = 500;
   std::string output;  // "": stdout
+  std::string state_dir;  // unset: config.toml's state-dir, else the default
 };
+
+// kmemguard-runtime's state directory as its configuration says
+// (/etc/kmemguard/config.toml, or $KMEMGUARD_CONFIG), else /run/kmemguard.
+std::string ConfiguredStateDir() {
+  absl::StatusOr<shim::ShimConfig> config = shim::LoadShimConfig("", "");
+  return config.ok() ? config->state_dir : std::string(kDefaultStateDir);
+}
 
 int RunDoctorCommand(const DoctorFlags& f) {
   DoctorOptions o;
@@ -77,6 +86,7 @@ int RunDoctorCommand(const DoctorFlags& f) {
   o.runtimes = f.runtimes;
   o.inspect_runtimes = !f.no_runtimes;
   o.run_scope_threshold = f.run_scope_threshold;
+  o.state_dir = f.state_dir.empty() ? ConfiguredStateDir() : f.state_dir;
 
   DoctorReport report = RunDoctor(o);
   std::string out;
@@ -152,6 +162,11 @@ void RegisterDoctorCommand(CLI::App& app, std::function<int()>* run) {
   doctor->add_option("--output", f.output,
                      "write the report to this file atomically (temporary "
                      "file and rename, mode 0644) instead of stdout");
+  doctor->add_option("--state-dir", f.state_dir,
+                     "kmemguard-runtime's state directory, where it counts "
+                     "containers started without the guard (default: "
+                     "state-dir of /etc/kmemguard/config.toml, else "
+                     "/run/kmemguard)");
   doctor->callback([run] { *run = [] { return RunDoctorCommand(f); }; });
 }
 

@@ -15,6 +15,7 @@
 #include "kmemguard/memory.h"
 #include "kmemguard/paths.h"
 #include "kmemguard/status.h"
+#include "kmemguard/unguarded.h"
 #include "wrapper.h"
 
 namespace kmemguard::shim {
@@ -64,6 +65,21 @@ absl::StatusOr<HookOutcome> RunHook(HookStage stage, const OciState& state,
         oci.status(),
         absl::StrCat(config_path, ": ",
                      absl::StripPrefix(oci.status().message(), "config.json: ")));
+  }
+  if (stage == HookStage::kCreateRuntime) {
+    // Containers kmemguard-runtime started without the guard (fail-open)
+    // must show up wherever someone looks (issue 10).
+    absl::StatusOr<UnguardedStarts> unguarded =
+        ReadUnguardedStarts(config.state_dir);
+    if (!unguarded.ok()) {
+      out.reports.push_back(absl::StrCat(
+          state.id, ": cannot read the unguarded-start counter: ",
+          unguarded.status().message()));
+    } else if (unguarded->count > 0) {
+      out.reports.push_back(absl::StrCat(
+          state.id, ": warning: ", DescribeUnguardedStarts(*unguarded),
+          "; run kmemguard doctor"));
+    }
   }
   if (LooksLikeSystemdPath(oci->cgroups_path)) {
     out.reports.push_back(absl::StrCat(

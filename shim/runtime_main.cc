@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "kmemguard/unguarded.h"
 #include "process.h"
 #include "runtime_args.h"
 #include "shim_config.h"
@@ -73,6 +74,12 @@ int main(int argc, char** argv) {
       }
       log.Warning(absl::StrCat("kmem guard not applied (fail-open): ",
                                s.message()));
+      // Count the unguarded start for kmemguard doctor and the hook.
+      if (kmemguard::shim::CreatesCgroups(args->command)) {
+        absl::Status counted = kmemguard::RecordUnguardedStart(
+            config.state_dir, args->container_id, s.message());
+        if (!counted.ok()) log.Warning(counted.message());
+      }
     }
   }
   absl::Status exec = kmemguard::shim::ExecRuntime(*runtime, args->passthrough);

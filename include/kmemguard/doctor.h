@@ -25,6 +25,7 @@
 #include "kmemguard/cgroupfs.h"
 #include "kmemguard/memory.h"
 #include "kmemguard/paths.h"
+#include "kmemguard/unguarded.h"
 
 namespace kmemguard {
 
@@ -41,8 +42,10 @@ struct ProcCgroupsRow {
   bool enabled = false;
 };
 
-// Returns the `memory` row of /proc/cgroups text. NotFound when there is
-// none (kernel without CONFIG_MEMCG); InvalidArgument for a malformed row.
+// Returns the `memory` row of /proc/cgroups text; every other line
+// (comments, other controllers, anything unreadable) is skipped. NotFound
+// when there is none (kernel without CONFIG_MEMCG); InvalidArgument naming
+// the row when the memory row itself is malformed.
 absl::StatusOr<ProcCgroupsRow> ParseProcCgroupsMemory(absl::string_view text);
 
 // True when /proc/cmdline text carries cgroup.memory=nokmem (alone or in a
@@ -103,6 +106,9 @@ struct LayoutInfo {
 LayoutInfo DetectLayout(const std::vector<MountInfo>& mounts);
 
 // Returns (nr_descendants, nr_dying_descendants) from cgroup.stat text.
+// Other lines (nr_subsys_*, future keys, anything unreadable) are skipped;
+// InvalidArgument naming the line when one of the two we need is not a
+// count, and when either is missing.
 struct CgroupStat {
   int64_t nr_descendants = 0;
   int64_t nr_dying_descendants = 0;
@@ -250,6 +256,9 @@ struct DoctorOptions {
   // With --watch: further samples every `interval` for `watch`.
   absl::Duration watch = absl::ZeroDuration();
   absl::Duration interval = absl::ZeroDuration();
+  // kmemguard-runtime's state directory, where it counts the containers it
+  // started without the guard (kmemguard/unguarded.h).
+  std::string state_dir = kDefaultStateDir;
 };
 
 struct DoctorReport {
@@ -284,6 +293,10 @@ struct DoctorReport {
   bool run_scopes_counted = false;
   int64_t run_scope_threshold = 500;
   std::optional<WatchResult> watch;
+  // Containers kmemguard-runtime started without the guard (fail-open);
+  // unset when the counter could not be read (then in `errors`).
+  std::optional<UnguardedStarts> unguarded;
+  std::string state_dir;
   // Assessment.
   std::vector<Finding> findings;
   std::vector<RemediationStep> remediation;

@@ -130,4 +130,21 @@ MI
 mkdir -p $F/sys/fs/cgroup/system.slice
 printf 'nr_descendants 52\nnr_dying_descendants 3\n' >$F/sys/fs/cgroup/cgroup.stat
 : >$F/sys/fs/cgroup/system.slice/cgroup.procs
+# 5. node-unguarded: the v6-hybrid host as a node: two network namespaces
+#    in mountinfo (nsfs roots "net:[INODE]", issue 10), and kmemguard-runtime
+#    started 3 containers without the guard (fail-open): warning (exit 1).
+#    Records are 256-byte lines "<unix seconds> <id> <reason>" (unguarded.h).
+F=fixtures/node-unguarded
+mkdir -p $F
+cp -r fixtures/v6-hybrid/proc fixtures/v6-hybrid/sys fixtures/v6-hybrid/bin $F/
+cat >>$F/proc/self/mountinfo <<'MI'
+40 26 0:4 net:[4026532177] /run/netns/cni-7c1f3e2a rw shared:2 - nsfs nsfs rw
+41 26 0:4 net:[4026532291] /run/docker/netns/5d2e8a1c9b47 rw shared:3 - nsfs nsfs rw
+MI
+mkdir -p $F/state
+{
+  printf '%-255s\n' "1796160000 web-1 mountinfo line 22: root and mount point must be absolute"
+  printf '%-255s\n' "1796163000 - open /run/kmemguard/x.json: Read-only file system (EROFS)"
+  printf '%-255s\n' "1796166000 db-2 seccomp: Operation not permitted (EPERM)"
+} >$F/state/unguarded-starts
 echo "fixtures written"

@@ -2,13 +2,18 @@
 
 #include "kmemguard/doctor.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "kmemguard/status.h"
+#include "kmemguard/unguarded.h"
 #include "nlohmann/json.hpp"
 #include "testing/fixture_tree.h"
 #include "testing/status_matchers.h"
@@ -168,6 +173,37 @@ TEST_CASE("ParseCgroupStat needs both counters", "[unit][doctor]") {
   CHECK(s->nr_descendants == 52);
   CHECK(s->nr_dying_descendants == 3);
   CHECK_FALSE(ParseCgroupStat("nr_descendants 52\n").ok());
+}
+
+TEST_CASE("Doctor parsers skip the lines they do not use (issue 10)",
+          "[unit][doctor]") {
+  // cgroup.stat: other keys and unreadable lines are skipped; a malformed
+  // line we need is named.
+  absl::StatusOr<CgroupStat> s = ParseCgroupStat(
+      "garbage\nnr_descendants 52\nnr_subsys_memory x\n\n"
+      "nr_dying_descendants 3\nfuture_key 1 2 3\n");
+  REQUIRE_OK(s);
+  CHECK(s->nr_dying_descendants == 3);
+  absl::StatusOr<CgroupStat> bad =
+      ParseCgroupStat("nr_descendants 5x\nnr_dying_descendants 3\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(absl::StrContains(bad.status().message(), "\"nr_descendants 5x\""));
+  // /proc/cgroups: unreadable rows of other controllers are skipped; a
+  // malformed memory row is named.
+  absl::StatusOr<ProcCgroupsRow> row = ParseProcCgroupsMemory(
+      "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+      "cpuset\n??? \t\tx\nmemory\t4\t17\t1\n");
+  REQUIRE_OK(row);
+  CHECK(row->num_cgroups == 17);
+  absl::StatusOr<ProcCgroupsRow> bad_row =
+      ParseProcCgroupsMemory("cpu\t1\t1\t1\nmemory\t4\tmany\t1\n");
+  REQUIRE_FALSE(bad_row.ok());
+  CHECK(absl::StrContains(bad_row.status().message(), "memory\t4\tmany\t1"));
+  // runc --version: other lines are skipped.
+  absl::StatusOr<RuntimeVersion> v = ParseRuntimeVersion(
+      "runc", "warning: odd locale\nrunc version 1.1.5+ds1\ncommit: x\n");
+  REQUIRE_OK(v);
+  CHECK(v->version == "1.1.5+ds1");
 }
 
 TEST_CASE("WithThousands groups digits", "[unit][doctor]") {
@@ -387,6 +423,7 @@ TEST_CASE("RunDoctor on a recorded 3.10 host near the cliff",
   o.proc_root = t.root() + "/proc";
   o.sys_root = t.root() + "/sys";
   o.inspect_runtimes = false;
+  o.state_dir = t.root() + "/state";  // not the host's /run/kmemguard
   DoctorReport r = RunDoctor(o);
   INFO(DoctorReportToText(r, false));
   CHECK(r.verdict == Verdict::kCritical);
@@ -419,6 +456,7 @@ TEST_CASE("RunDoctor on a recorded pure v2 host", "[fixture][doctor]") {
   o.proc_root = t.root() + "/proc";
   o.sys_root = t.root() + "/sys";
   o.inspect_runtimes = false;
+  o.state_dir = t.root() + "/state";  // not the host's /run/kmemguard
   DoctorReport r = RunDoctor(o);
   CHECK(r.layout.layout == CgroupLayout::kUnifiedV2);
   CHECK(r.ids_source == "cgroup.stat");
@@ -435,9 +473,157 @@ TEST_CASE("RunDoctor without readable roots cannot inspect",
   o.proc_root = t.root() + "/proc";
   o.sys_root = t.root() + "/sys";
   o.inspect_runtimes = false;
+  o.state_dir = t.root() + "/state";  // not the host's /run/kmemguard
   DoctorReport r = RunDoctor(o);
   CHECK(r.verdict == Verdict::kUnknown);
   CHECK_FALSE(r.errors.empty());
+}
+
+// ------------------------------------------------- unguarded starts (issue 10)
+
+TEST_CASE("Unguarded-start records are fixed-size lines that round-trip",
+          "[unit][doctor]") {
+  UnguardedRecord in{absl::FromUnixSeconds(1796166000), "ctr-1",
+                     "mountinfo line 22: bad\nsecond line"};
+  std::string bytes = FormatUnguardedRecord(in);
+  CHECK(bytes.size() == kUnguardedRecordSize);
+  CHECK(bytes.back() == '\n');
+  CHECK(bytes.find('\n') == kUnguardedRecordSize - 1);
+  absl::StatusOr<UnguardedRecord> out = ParseUnguardedRecord(bytes);
+  REQUIRE_OK(out);
+  CHECK(out->time == in.time);
+  CHECK(out->container_id == "ctr-1");
+  CHECK(out->reason == "mountinfo line 22: bad second line");
+  // No id, an id with a space, a reason far too long (cut, not overflowing).
+  std::string long_reason(1000, 'x');
+  out = ParseUnguardedRecord(FormatUnguardedRecord(
+      {absl::FromUnixSeconds(1), "", long_reason}));
+  REQUIRE_OK(out);
+  CHECK(out->container_id.empty());
+  CHECK(out->reason.size() < kUnguardedRecordSize);
+  CHECK(ParseUnguardedRecord(FormatUnguardedRecord(
+                                 {absl::FromUnixSeconds(1), "a b", "r"}))
+            ->container_id == "?");
+  CHECK_FALSE(ParseUnguardedRecord("garbage").ok());
+  CHECK_FALSE(ParseUnguardedRecord("-5 id reason").ok());
+}
+
+TEST_CASE("Concurrent writers count every unguarded start, and a torn "
+          "record is cut off",
+          "[fixture][doctor]") {
+  FixtureTree t;
+  const std::string dir = t.root() + "/run/kmemguard";  // created on demand
+  absl::StatusOr<UnguardedStarts> none = ReadUnguardedStarts(dir);
+  REQUIRE_OK(none);
+  CHECK(none->count == 0);
+  CHECK_FALSE(none->last.has_value());
+  CHECK(DescribeUnguardedStarts(*none).empty());
+
+  constexpr int kWriters = 8, kEach = 25;
+  std::vector<pid_t> pids;
+  for (int w = 0; w < kWriters; ++w) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      for (int i = 0; i < kEach; ++i) {
+        if (!RecordUnguardedStart(dir, absl::StrCat("w", w, "-", i),
+                                  "fail-open")
+                 .ok())
+          _exit(1);
+      }
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  absl::StatusOr<UnguardedStarts> all = ReadUnguardedStarts(dir);
+  REQUIRE_OK(all);
+  CHECK(all->count == kWriters * kEach);
+  REQUIRE(all->last.has_value());
+  CHECK(all->last->reason == "fail-open");
+  // Every record is whole: no two writers interleaved.
+  std::string text = t.Read("run/kmemguard/unguarded-starts");
+  REQUIRE(text.size() == kWriters * kEach * kUnguardedRecordSize);
+  for (size_t off = 0; off < text.size(); off += kUnguardedRecordSize) {
+    CHECK(ParseUnguardedRecord(text.substr(off, kUnguardedRecordSize)).ok());
+  }
+
+  // A crash mid-record leaves a torn tail: readers ignore it, the next
+  // writer cuts it off first.
+  t.Write("run/kmemguard/unguarded-starts", text + "17 torn");
+  absl::StatusOr<UnguardedStarts> torn = ReadUnguardedStarts(dir);
+  REQUIRE_OK(torn);
+  CHECK(torn->count == kWriters * kEach);
+  REQUIRE_OK(RecordUnguardedStart(dir, "after", "again",
+                                  absl::FromUnixSeconds(1796166000)));
+  absl::StatusOr<UnguardedStarts> after = ReadUnguardedStarts(dir);
+  REQUIRE_OK(after);
+  CHECK(after->count == kWriters * kEach + 1);
+  REQUIRE(after->last.has_value());
+  CHECK(after->last->container_id == "after");
+  CHECK(DescribeUnguardedStarts(*after) ==
+        "201 containers started without the kmem guard since boot; last at "
+        "2026-12-01T23:00:00Z (after): again");
+}
+
+TEST_CASE("An unguarded start makes the doctor's verdict a warning in every "
+          "format",
+          "[fixture][doctor]") {
+  FixtureTree t;
+  WriteV1Host(t, "6.1.0-18-amd64", 40);
+  t.Dir("sys/fs/cgroup/memory");
+  DoctorOptions o;
+  o.proc_root = t.root() + "/proc";
+  o.sys_root = t.root() + "/sys";
+  o.inspect_runtimes = false;
+  o.state_dir = t.root() + "/state";
+  DoctorReport healthy = RunDoctor(o);
+  CHECK(healthy.verdict == Verdict::kOk);
+  REQUIRE(healthy.unguarded.has_value());
+  CHECK(healthy.unguarded->count == 0);
+  CHECK_FALSE(HasFinding(healthy, "unguarded-starts"));
+  CHECK(absl::StrContains(DoctorReportToPrometheus(healthy),
+                          "\nkmemguard_unguarded_starts_total 0\n"));
+
+  REQUIRE_OK(RecordUnguardedStart(o.state_dir, "c1", "first",
+                                  absl::FromUnixSeconds(1796160000)));
+  REQUIRE_OK(RecordUnguardedStart(o.state_dir, "c2", "mountinfo line 22: x",
+                                  absl::FromUnixSeconds(1796166000)));
+  DoctorReport r = RunDoctor(o);
+  INFO(DoctorReportToText(r, false));
+  CHECK(r.verdict == Verdict::kWarning);
+  CHECK(HasFinding(r, "unguarded-starts"));
+  nlohmann::json j = nlohmann::json::parse(DoctorReportToJson(r));
+  CHECK(j["unguarded_starts"]["count"] == 2);
+  CHECK(j["unguarded_starts"]["last_start_unix"] == 1796166000);
+  CHECK(j["unguarded_starts"]["last_container"] == "c2");
+  CHECK(j["unguarded_starts"]["last_reason"] == "mountinfo line 22: x");
+  std::string prom = DoctorReportToPrometheus(r);
+  CHECK(absl::StrContains(prom,
+                          "# TYPE kmemguard_unguarded_starts_total counter\n"
+                          "kmemguard_unguarded_starts_total 2\n"));
+  CHECK(absl::StrContains(
+      prom, "\nkmemguard_unguarded_last_start_timestamp_seconds 1796166000\n"));
+  std::string text = DoctorReportToText(r, false);
+  CHECK(absl::StrContains(text, "  unguarded starts         2 since boot\n"));
+  CHECK(absl::StrContains(text, "  last reason              mountinfo line 22: x\n"));
+
+  // A counter that cannot be read is reported, not taken for zero.
+  DoctorOptions unreadable = o;
+  unreadable.state_dir = t.root() + "/proc/cmdline";  // a file, not a dir
+  DoctorReport u = RunDoctor(unreadable);
+  CHECK_FALSE(u.unguarded.has_value());
+  CHECK(nlohmann::json::parse(DoctorReportToJson(u))["unguarded_starts"].is_null());
+  CHECK_FALSE(absl::StrContains(DoctorReportToPrometheus(u),
+                                "kmemguard_unguarded_starts_total"));
+  bool noted = false;
+  for (const std::string& e : u.errors) {
+    noted = noted || absl::StrContains(e, "unguarded-starts");
+  }
+  CHECK(noted);
 }
 
 TEST_CASE("ExhaustionAwareMkdirHook counts visible cgroups through the fs",
