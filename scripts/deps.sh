@@ -11,7 +11,8 @@ want=(build-essential cmake ninja-build pkg-config libabsl-dev
 if [ "${1:-test}" = test ]; then
   want+=(catch2 python3 python3-jsonschema python3-prometheus-client strace
          clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman
-         prometheus prometheus-node-exporter yamllint python3-yaml docker.io)
+         prometheus prometheus-node-exporter yamllint python3-yaml docker.io
+         iproute2)
   # deploy/kubernetes checks: any kubectl (Debian's is kubernetes-client).
   command -v kubectl >/dev/null || want+=(kubernetes-client)
 fi

@@ -199,6 +199,7 @@ if [ "$MODE" = live ]; then
     echo "cli live tests skipped: need root and a cgroup v1 memory hierarchy"
     exit 77
   fi
+  . "$(dirname "$0")/../testing/netns_check.sh"; require_test_netns
   live_tests
 else
   fixture_tests

@@ -42,7 +42,10 @@ doctor_case() {
   local flags=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do flags+=("$1"); shift; done
   shift
-  local roots=(--proc "$FIX/$fx/proc" --sys "$FIX/$fx/sys" --runtime-path "$FIX/$fx/bin")
+  # --state-dir: the fixture's own (most have none: 0 unguarded starts),
+  # never the host's /run/kmemguard.
+  local roots=(--proc "$FIX/$fx/proc" --sys "$FIX/$fx/sys" --runtime-path "$FIX/$fx/bin"
+               --state-dir "$FIX/$fx/state")
   "$KMG" doctor "${roots[@]}" "${flags[@]}" --format json >"$T/$name.json" 2>"$T/err"
   local rc=$?
   if [ "$rc" = "$want" ]; then ok; else bad "$name: json exit $rc, want $want: $(cat "$T/err")"; fi
@@ -101,13 +104,43 @@ fixture_tests() {
     'watch.dying_per_hour=0.0' 'watch.seconds_to_cliff=null' +ids-growth
   [ "$($CHECK get "$T/v6-watch.json" watch.samples)" -ge 3 ] && ok || bad "watch: samples"
 
+  # A node with network namespaces where kmemguard-runtime started three
+  # containers without the guard (issue 10): never healthy.
+  doctor_case node-unguarded 1 node-unguarded -- 'verdict="warning"' \
+    'layout.mode="hybrid"' 'layout.memory_mount="/sys/fs/cgroup/memory"' \
+    'memcg_ids.known=true' 'unguarded_starts.count=3' \
+    'unguarded_starts.last_start_unix=1796166000' 'unguarded_starts.last_container="db-2"' \
+    'unguarded_starts.last_reason="seccomp: Operation not permitted (EPERM)"' \
+    'errors=[]' +unguarded-starts +ids-ok
+  $CHECK prom "$T/node-unguarded.prom" kmemguard_unguarded_starts_total=3 \
+    kmemguard_unguarded_last_start_timestamp_seconds=1796166000 && ok ||
+    bad "node-unguarded prometheus values"
+  grep -q '^  unguarded starts  *3 since boot$' "$T/node-unguarded.txt" && ok ||
+    bad "node-unguarded text: unguarded starts row"
+  grep -q 'warning  3 containers started without the kmem guard since boot; last at 2026-12-01T23:00:00Z (db-2)' \
+    "$T/node-unguarded.txt" && ok || bad "node-unguarded text: finding"
+  # Without --state-dir, the state-dir of kmemguard-runtime's config.toml.
+  printf 'state-dir = "%s"\n' "$FIX/node-unguarded/state" >"$T/config.toml"
+  KMEMGUARD_CONFIG="$T/config.toml" "$KMG" doctor --proc "$FIX/node-unguarded/proc" \
+    --sys "$FIX/node-unguarded/sys" --no-runtimes --format json >"$T/cfg.json"
+  [ $? = 1 ] && ok || bad "state-dir from config.toml: exit 1"
+  $CHECK json "$SCHEMA" "$T/cfg.json" 'unguarded_starts.count=3' \
+    "unguarded_starts.state_dir=\"$FIX/node-unguarded/state\"" && ok ||
+    bad "state-dir from config.toml"
+  # The healthy fixtures report zero unguarded starts.
+  $CHECK json "$SCHEMA" "$T/v6-hybrid.json" 'unguarded_starts.count=0' \
+    'unguarded_starts.last_start_unix=null' && ok || bad "v6-hybrid: no unguarded starts"
+  $CHECK prom "$T/v6-hybrid.prom" kmemguard_unguarded_starts_total=0 && ok ||
+    bad "v6-hybrid: unguarded counter 0"
+
   doctor_case v2-pure 0 v2-pure -- 'verdict="ok"' 'layout.mode="v2"' \
     'memcg_ids.source="cgroup.stat"' 'memcg_ids.visible=53' 'memcg_ids.dying=3' \
     'memcg_ids.in_use=56' 'kmem.active_count=0' 'runtimes=[]' 'kubelet=null' +v2 -kmem-always-on
 
   # Nothing to inspect: exit 3, still valid JSON.
   mkdir -p "$T/empty/proc" "$T/empty/sys"
-  "$KMG" doctor --proc "$T/empty/proc" --sys "$T/empty/sys" --no-runtimes --format json \
+  "$KMG" doctor --proc "$T/empty/proc" --sys "$T/empty/sys" --state-dir "$T/empty/state" \
+    --no-runtimes --format json \
     >"$T/empty.json"
   [ $? = 3 ] && ok || bad "empty roots: exit 3"
   $CHECK json "$SCHEMA" "$T/empty.json" 'verdict="unknown"' 'memcg_ids.known=false' \
@@ -115,6 +148,7 @@ fixture_tests() {
 
   # Colour only on request (or a terminal); usage errors.
   "$KMG" doctor --proc "$FIX/v2-pure/proc" --sys "$FIX/v2-pure/sys" --no-runtimes \
+    --state-dir "$T/empty/state" \
     --color always | grep -q $'\033\\[32m' && ok || bad "--color always"
   "$KMG" doctor --watch nonsense >/dev/null 2>&1; [ $? = 3 ] && ok || bad "bad --watch: exit 3"
   "$KMG" doctor --format yaml >/dev/null 2>&1; [ $? = 2 ] && ok || bad "bad --format: usage"
@@ -125,6 +159,7 @@ need_v1_root() {
   if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
   if [ "$(stat -f -c %T "$MEM" 2>/dev/null)" != cgroupfs ]; then
     echo "skip: no cgroup v1 memory hierarchy at $MEM"; exit 77; fi
+  . "$HERE/../testing/netns_check.sh"; require_test_netns
 }
 
 dying_now() {

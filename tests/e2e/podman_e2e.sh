@@ -12,6 +12,7 @@
 # every hierarchy at exit.
 set -u
 WRAPPER=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
 MEM=/sys/fs/cgroup/memory
 PASS=0
 FAIL=0
@@ -25,6 +26,10 @@ if [ "$(id -u)" != 0 ] || [ "$(stat -f -c %T $MEM 2>/dev/null)" != cgroupfs ] ||
   echo "podman e2e skipped: need root, cgroup v1 memory, podman, runc and busybox-static"
   exit 77
 fi
+. "$HERE/../testing/netns_check.sh"; require_test_netns
+# The wrapper counts starts without the guard in its state directory.
+unguarded_starts() { stat -c %s /run/kmemguard/unguarded-starts 2>/dev/null || echo 0; }
+UNGUARDED_BEFORE=$(unguarded_starts)
 
 T=$(mktemp -d /tmp/kmemguard-podman.XXXXXX)
 PARENT=kmemguard-podman-$$-$RANDOM
@@ -71,6 +76,9 @@ check '[ "$(cat "$MEM/$PARENT/libpod-$id/memory.limit_in_bytes" 2>/dev/null)" = 
 for _ in $(seq 50); do ls /run/kmemguard/*/"$id".json >/dev/null 2>&1 || break; sleep 0.1; done
 check '! ls /run/kmemguard/*/"$id".json >/dev/null 2>&1' "record removed after podman rm"
 check '[ ! -e "$MEM/$PARENT/libpod-$id" ]' "cgroup removed after podman rm"
+
+check '[ "$(unguarded_starts)" = "$UNGUARDED_BEFORE" ]' \
+  "no container started without the guard: $(tail -c 256 /run/kmemguard/unguarded-starts 2>&1)"
 
 echo "podman e2e: $PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -27,6 +27,7 @@ if [ "$(id -u)" != 0 ] || [ "$(stat -f -c %T $MEM 2>/dev/null)" != cgroupfs ] ||
   echo "runtime e2e skipped: need root, cgroup v1 memory, runc and busybox-static"
   exit 77
 fi
+. "$HERE/../testing/netns_check.sh"; require_test_netns
 
 T=$(mktemp -d /tmp/kmemguard-e2e.XXXXXX)
 SCRATCH=kmemguard-e2e-$$-$RANDOM
@@ -123,6 +124,11 @@ KMEMGUARD_CONFIG="$T/closed.toml" "${W[@]}" --log "$T/log5.json" --log-format js
 check '[ $? = 1 ]' "fail-closed exits 1"
 check 'tail -n 1 "$T/log5.json" | grep -q "\"level\":\"error\".*config.json"' "fail-closed error line"
 check '[ "$(wc -l <"$T/err5")" = 1 ]' "fail-closed: one line on stderr"
+#    ... the fail-open start (c4) is counted, the refused one (c5) is not:
+#    one 256-byte record in the state directory (issue 10).
+check '[ "$(stat -c %s "$T/state/unguarded-starts" 2>/dev/null)" = 256 ]' \
+  "one unguarded start counted: $(cat "$T/state/unguarded-starts" 2>&1)"
+check 'grep -q "^[0-9]* c4 .*config.json" "$T/state/unguarded-starts"' "the record names c4 and why"
 
 # 5. The wrapper never writes memory.kmem.limit_in_bytes for a container
 #    without a kernel-memory limit (from the system calls of the wrapper and
@@ -156,6 +162,8 @@ check '[ $? = 0 ]' "runc run with the hooks"
 check 'grep -q "kmemguard-hook: c9: .* memory cgroup IDs in use (warning" "$T/debug.log"' \
   "hook reports ID headroom: $(grep kmemguard-hook "$T/debug.log" | head -3)"
 check 'grep -q "kmemguard-hook: c9: .*kmem" "$T/debug.log"' "hook reports kmem state"
+check 'grep -q "kmemguard-hook: c9: warning: 1 container started without the kmem guard since boot.*(c4)" "$T/debug.log"' \
+  "hook reports the unguarded start"
 echo '{"ociVersion": "1.0.2", "id": "x", "status": "creating", "pid": 1, "bundle": "'"$T/b9"'"}' |
   "$HOOK" bogus-stage 2>"$T/hookerr"
 check '[ $? = 1 ] && [ "$(wc -l <"$T/hookerr")" = 1 ]' "bad hook stage: one line, exit 1"

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,6 +114,24 @@ int main(int argc, char** argv) {
     std::printf("live tests skipped: no cgroup v1 memory hierarchy at %s\n",
                 kMemoryMount);
     return 77;
+  }
+  // Under ctest the `netns` fixture has made a named network namespace
+  // (tests/CMakeLists.txt, issue 10): the tests must see it.
+  if (const char* ns = std::getenv("KMEMGUARD_TEST_NETNS"); ns && *ns) {
+    std::ifstream mi("/proc/self/mountinfo");
+    std::string line;
+    bool found = false;
+    const std::string want = absl::StrCat(" /run/netns/", ns, " ");
+    while (std::getline(mi, line)) {
+      if (line.find(" net:[") != std::string::npos &&
+          line.find(want) != std::string::npos)
+        found = true;
+    }
+    if (!found) {
+      std::printf("live tests: network namespace %s (ctest fixture netns) "
+                  "is missing\n", ns);
+      return 1;
+    }
   }
   g_scratch = kmemguard::CgroupPath::Parse(
                   absl::StrCat("kmemguard-live-", getpid(), "-",
