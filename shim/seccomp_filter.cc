@@ -29,6 +29,11 @@ const char* const kCgroupWork[] = {
     "renameat2", "fsync", "fdatasync", "fcntl", "dup", "dup2", "dup3",
     "readlink", "readlinkat", "access", "faccessat", "faccessat2", "getcwd",
     "ioctl", "umask", "pipe2",
+    // WriteFileAtomically sets the mode of the temporary file it just
+    // created (fchmod on its own descriptor, not chmod of a path): without
+    // it every state record failed with EPERM and, under fail-open, every
+    // container started unguarded (issue 10's counter showed it).
+    "fchmod",
     // memory
     "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
     // signals, time, identity, exit
