@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "kmemguard/doctor.h"
+#include "kmemguard/go_json.h"
 #include "nlohmann/json.hpp"
 
 namespace kmemguard {
@@ -165,7 +166,8 @@ std::string DoctorReportToJson(const DoctorReport& r) {
   }
   j["remediation"] = menu;
   j["errors"] = r.errors;
-  return j.dump(2);
+  // Paths, mount points and errors are host text: never let dump() throw.
+  return GoCoerceJsonStrings(j).dump(2);
 }
 
 std::string DoctorReportToText(const DoctorReport& r, bool color) {

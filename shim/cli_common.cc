@@ -3,6 +3,7 @@
 #include "cli_common.h"
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kmemguard/go_json.h"
 #include "kmemguard/paths.h"
 #include "nlohmann/json.hpp"
 
@@ -26,48 +28,62 @@ std::string Dirname(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<int64_t> ParseRamInBytes(absl::string_view text) {
+  // runc@4d6e672 update.go: "-1" is taken before go-units sees it.
   if (text == "-1") return -1;
-  // ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$  (docker/go-units size.go)
-  size_t i = 0;
-  auto digits = [&] {
-    size_t start = i;
-    while (i < text.size() && absl::ascii_isdigit(text[i])) ++i;
-    return i > start;
-  };
+  // go-units v0.2.0 (vendored by runc@4d6e672, vendor.conf) size.go:
+  // ^(\d+)([kKmMgGtTpP])?[bB]?$, strconv.ParseInt of the digits, times the
+  // binary multiplier. Integers only: the decimal, "i" and space forms
+  // arrived with runc v1.0.0-rc9's newer go-units.
   auto invalid = [&] {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid size: '", text, "'"));
   };
-  if (!digits()) return invalid();
-  while (i < text.size() && text[i] == '.') {
+  auto too_large = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size: '", text, "' is larger than int64"));
+  };
+  size_t i = 0;
+  // Accumulated exactly in int64 (no double), as ParseInt does.
+  int64_t value = 0;
+  bool overflow = false;
+  while (i < text.size() && absl::ascii_isdigit(text[i])) {
+    int digit = text[i] - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+      overflow = true;
+    } else {
+      value = value * 10 + digit;
+    }
     ++i;
-    if (!digits()) return invalid();
   }
-  std::string number(text.substr(0, i));
-  if (i < text.size() && text[i] == ' ') ++i;
-  double multiplier = 1;
+  if (i == 0) return invalid();
+  int shift = 0;
   if (i < text.size()) {
-    switch (absl::ascii_tolower(text[i])) {
-      case 'k': multiplier = 1024.0; ++i; break;
-      case 'm': multiplier = 1024.0 * 1024; ++i; break;
-      case 'g': multiplier = 1024.0 * 1024 * 1024; ++i; break;
-      case 't': multiplier = 1024.0 * 1024 * 1024 * 1024; ++i; break;
-      case 'p': multiplier = 1024.0 * 1024 * 1024 * 1024 * 1024; ++i; break;
+    switch (text[i]) {
+      case 'k': case 'K': shift = 10; ++i; break;
+      case 'm': case 'M': shift = 20; ++i; break;
+      case 'g': case 'G': shift = 30; ++i; break;
+      case 't': case 'T': shift = 40; ++i; break;
+      case 'p': case 'P': shift = 50; ++i; break;
       default: break;
     }
   }
-  if (i < text.size() && absl::ascii_tolower(text[i]) == 'i') ++i;
-  if (i < text.size() && absl::ascii_tolower(text[i]) == 'b') ++i;
+  if (i < text.size() && (text[i] == 'b' || text[i] == 'B')) ++i;
   if (i != text.size()) return invalid();
-  double value = 0;
-  // "1.2.3" matches the expression but not ParseFloat, as in go-units.
-  if (!absl::SimpleAtod(number, &value)) return invalid();
-  value *= multiplier;
-  if (!(value < 9223372036854775807.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid size: '", text, "' is larger than int64"));
+  if (overflow) return too_large();
+  // go-units v0.2.0 multiplies without a check and wraps ("8192p" becomes
+  // 0); we refuse instead.
+  if (value > (std::numeric_limits<int64_t>::max() >> shift)) {
+    return too_large();
   }
-  return static_cast<int64_t>(value);
+  return value << shift;
+}
+
+absl::StatusOr<std::optional<int64_t>> ParseSizeFlag(absl::string_view text) {
+  // runc@4d6e672 update.go: `if val := context.String(opt); val != ""`.
+  if (text.empty()) return std::optional<int64_t>();
+  absl::StatusOr<int64_t> v = ParseRamInBytes(text);
+  if (!v.ok()) return v.status();
+  return std::optional<int64_t>(*v);
 }
 
 absl::StatusOr<Target> TargetFromDirectory(const std::string& raw_dir,
@@ -178,7 +194,9 @@ std::string StatsToJson(const MemoryStats& s) {
     j["raw"] = raw;
   }
   j["use_hierarchy"] = s.use_hierarchy;
-  return j.dump();
+  // memory.stat keys are kernel text: coerce as Go's encoder does (runc's
+  // events --stats), rather than let dump() throw on invalid UTF-8.
+  return GoCoerceJsonStrings(j).dump();
 }
 
 std::string StatsToText(const MemoryStats& s, const std::string& path) {

@@ -26,10 +26,15 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
-// Parses a size as `runc update` does: "-1" is unlimited, otherwise
-// docker/go-units RAMInBytes ("1024", "512k", "1.5g", "64MiB"; binary
-// multipliers). InvalidArgument on anything else.
+// Parses a size as runc@4d6e672's `runc update` does: "-1" is unlimited,
+// otherwise go-units v0.2.0 RAMInBytes, integers only:
+// ^(\d+)([kKmMgGtTpP])?[bB]?$ ("1024", "512k", "64MB"; binary multipliers).
+// Every integer up to INT64_MAX is exact. InvalidArgument on anything else,
+// including a product beyond int64 (go-units v0.2.0 wraps silently).
 absl::StatusOr<int64_t> ParseRamInBytes(absl::string_view text);
+// A size flag's value: "" is unset (nullopt), as in runc@4d6e672 update.go;
+// anything else is ParseRamInBytes.
+absl::StatusOr<std::optional<int64_t>> ParseSizeFlag(absl::string_view text);
 
 // The cgroup a command works on: its filesystem and its path in it.
 struct Target {

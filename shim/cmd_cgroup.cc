@@ -56,7 +56,11 @@ void AddTargetOptions(CLI::App* sub, CgroupOptions* o) {
 
 void AddResourceOptions(CLI::App* sub, CgroupOptions* o) {
   sub->add_option("--memory,-m", o->memory,
-                  "memory limit in bytes, k/m/g suffix, or -1");
+                  "memory limit. Sizes (all five size flags) follow "
+                  "runc@4d6e672's runc update (go-units v0.2.0): an integer "
+                  "with an optional binary k/m/g/t/p and an optional b "
+                  "(512k, 64MB); no fractions, no 'i', no space; -1 is "
+                  "unlimited; \"\" leaves the value unset");
   sub->add_option("--memory-reservation", o->reservation,
                   "soft limit (memory.soft_limit_in_bytes)");
   sub->add_option("--memory-swap", o->memory_swap,
@@ -113,13 +117,13 @@ absl::StatusOr<Resolved> Resolve(const CgroupOptions& o, bool needs_target) {
   };
   for (const SizeFlag& f : sizes) {
     if (!f.text->has_value()) continue;
-    absl::StatusOr<int64_t> v = ParseRamInBytes(**f.text);
+    absl::StatusOr<std::optional<int64_t>> v = ParseSizeFlag(**f.text);
     if (!v.ok()) {
       // runc update's text.
       return absl::InvalidArgumentError(absl::StrCat(
           "invalid value for ", f.name, ": ", v.status().message()));
     }
-    *f.out = *v;
+    if (v->has_value()) *f.out = **v;
   }
   if (o.swappiness.has_value()) {
     int64_t signed_value = 0;

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
+#include "kmemguard/go_json.h"
 #include "kmemguard/status.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
@@ -287,6 +288,14 @@ std::string DefaultConfigureTarget(const std::string& engine) {
 
 absl::StatusOr<std::string> RenderEngineConfig(const ConfigureOptions& o,
                                                const std::string& existing) {
+  // Both go into a config file as JSON/TOML strings: refuse bytes that are
+  // not UTF-8 rather than let the JSON writer throw or rewrite the path.
+  for (const std::string* v : {&o.name, &o.runtime_path}) {
+    if (!GoIsValidUtf8(*v)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "configure: '", GoCoerceUtf8(*v), "' is not valid UTF-8"));
+    }
+  }
   const std::string name = TomlString(o.name);
   const std::string path = TomlString(o.runtime_path);
   if (o.engine == "docker") {

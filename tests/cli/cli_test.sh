@@ -92,6 +92,30 @@ fixture_tests() {
     && ok || bad "missing file names path and errno: $(cat "$T/err")"
   [ ! -e "$T/tree/c2/memory.kmem.tcp.limit_in_bytes" ] && ok || bad "never O_CREAT"
 
+  # Sizes as runc@4d6e672 `runc update` (go-units v0.2.0): "" leaves the
+  # value unset, the rc9+ forms are refused, INT64_MAX is exact.
+  echo 0 >"$T/tree/c2/memory.limit_in_bytes"
+  expect_rc 0 "--memory \"\" is unset" -- "$KMG" set --path "$T/tree/c2" \
+    --allow-plain-dir --memory "" --memory-reservation 9223372036854775807
+  expect_eq "$(cat "$T/tree/c2/memory.limit_in_bytes")" 0 "empty --memory wrote nothing"
+  expect_eq "$(cat "$T/tree/c2/memory.soft_limit_in_bytes")" 9223372036854775807 \
+    "INT64_MAX exact"
+  expect_rc 1 "rc9 size form" -- "$KMG" set --path "$T/tree/c2" --allow-plain-dir \
+    --memory 1.5g
+  one_line_error "rc9 size form"
+
+  # stats --format json with a memory.stat key that is not UTF-8: Go's
+  # encoder's U+FFFD per bad byte, not an abort (issue 14).
+  mkdir -p "$T/tree/st"
+  printf 'cache 1\na\342\202b 2\n' >"$T/tree/st/memory.stat"
+  for f in usage_in_bytes max_usage_in_bytes failcnt limit_in_bytes use_hierarchy; do
+    echo 1 >"$T/tree/st/memory.$f"
+  done
+  expect_rc 0 "stats json, non-UTF-8 key" -- "$KMG" stats --path "$T/tree/st" \
+    --allow-plain-dir --format json
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["raw"]["a\ufffd\ufffdb"] == 2 else 1)' \
+    "$T/out" 2>/dev/null && ok || bad "stats json keeps the key as a\\ufffd\\ufffdb: $(cat "$T/out")"
+
   # A broken config.json is one clear line.
   echo '{"linux": {"resources": {"memory": {"limit": "lots"}}}}' >"$T/bad.json"
   expect_rc 1 "bad config" -- "$KMG" set --path "$T/tree/c2" --allow-plain-dir \
