@@ -28,7 +28,7 @@ SECONDS_PER_TARGET="${1:-30}"
 [[ $# -gt 0 ]] && shift
 ALL_TARGETS=(oci_config_fuzz oci_state_fuzz runtime_args_fuzz cgroups_path_fuzz
   mountinfo_fuzz proc_cgroup_fuzz proc_cgroups_fuzz memory_stat_fuzz
-  shim_config_fuzz ram_size_fuzz)
+  shim_config_fuzz ram_size_fuzz oci_lean_fuzz stats_json_fuzz)
 if [[ $# -gt 0 ]]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 JOBS="${FUZZ_JOBS:-1}"

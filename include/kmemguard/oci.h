@@ -41,12 +41,27 @@ struct OciCgroupConfig {
 // cgroupsPath is empty (runc utils_linux.go CgroupName: id). With
 // `systemd_cgroup`, a non-empty cgroupsPath must be "slice:prefix:name"
 // (runc's error text otherwise) and an empty one means
-// system.slice:runc:<id>. Values are checked before anything is used:
-// sizes must be integers in int64, swappiness an integer in uint64 (runc's
-// Go decoder rejects the rest too). InvalidArgument names the field.
+// system.slice:runc:<id>. Decoded as runc@4d6e672's
+// json.NewDecoder(f).Decode(&spec) does (Go encoding/json): only the first
+// JSON value is read; keys match field names exactly, else
+// case-insensitively (Go's fold); a later duplicate key overwrites; null
+// resets a pointer field; sizes must be integer literals in int64,
+// swappiness one in uint64; invalid UTF-8 in strings becomes U+FFFD.
+// Deliberately stricter than Go (README): input over kMaxOciConfigBytes,
+// nesting deeper than kMaxJsonDepth, and a NUL in cgroupsPath are refused.
+// Only linux.cgroupsPath and linux.resources.memory are type-checked.
+// InvalidArgument names the field.
 absl::StatusOr<OciCgroupConfig> ParseOciConfig(absl::string_view json_text,
                                                absl::string_view container_id,
                                                bool systemd_cgroup = false);
+
+// The same result as ParseOciConfig, field for field and error class for
+// error class (tests/fuzz/oci_lean_fuzz.cc), in one pass over the text with
+// no DOM and no allocation beyond the strings it keeps: for the runtime
+// wrapper's create path.
+absl::StatusOr<OciCgroupConfig> ParseOciCgroupConfigLean(
+    absl::string_view json_text, absl::string_view container_id,
+    bool systemd_cgroup = false);
 
 // The fields of an OCI state (runtime-spec runtime.md "State") that hooks
 // use.

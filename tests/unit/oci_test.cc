@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // OCI config.json and state -> kmemguard types (runc@4d6e672 specconv
-// createCgroupConfig, spec §4), and `runc update`'s size parser from the
-// shim (docker/go-units RAMInBytes).
+// createCgroupConfig, spec §4), and runc@4d6e672 `runc update`'s size
+// parser from the shim (go-units v0.2.0 RAMInBytes).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -14,6 +15,7 @@
 #include "cli_common.h"
 #include "kmemguard/oci.h"
 #include "kmemguard/resources.h"
+#include "testing/oci_compare.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {
@@ -31,14 +33,27 @@ std::string WithCgroupsPath(const std::string& path_json) {
                       path_json, "}}");
 }
 
+// Both decoders, held to each other: every test of ParseOciConfig below is
+// also one of ParseOciCgroupConfigLean.
+absl::StatusOr<OciCgroupConfig> ParseBoth(const std::string& json,
+                                          absl::string_view id,
+                                          bool systemd = false) {
+  absl::StatusOr<OciCgroupConfig> full = ParseOciConfig(json, id, systemd);
+  absl::StatusOr<OciCgroupConfig> lean =
+      ParseOciCgroupConfigLean(json, id, systemd);
+  INFO("config: " << json.substr(0, 200));
+  CHECK(testing::OciResultDifference(full, lean) == "");
+  return full;
+}
+
 absl::Status ErrorOf(const std::string& json) {
-  return ParseOciConfig(json, kId).status();
+  return ParseBoth(json, kId).status();
 }
 
 // ----------------------------------------------------------- ParseOciConfig
 
 TEST_CASE("Every OCI memory field maps to its runc field", "[unit]") {
-  absl::StatusOr<OciCgroupConfig> c = ParseOciConfig(
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(
       WithMemory(R"({"limit":536870912,"reservation":268435456,)"
                  R"("swap":1073741824,"kernel":67108864,"kernelTCP":16777216,)"
                  R"("swappiness":30,"disableOOMKiller":true})"),
@@ -57,7 +72,7 @@ TEST_CASE("Every OCI memory field maps to its runc field", "[unit]") {
 
 TEST_CASE("OCI memory values of -1 and the int64 extremes map unchanged",
           "[unit]") {
-  absl::StatusOr<OciCgroupConfig> c = ParseOciConfig(
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(
       WithMemory(R"({"limit":-1,"swap":-1,"kernel":9223372036854775807,)"
                  R"("reservation":-9223372036854775808,)"
                  R"("swappiness":18446744073709551615,"disableOOMKiller":false})"),
@@ -82,13 +97,13 @@ TEST_CASE("Absent memory fields stay zero, unset and false", "[unit]") {
   };
   for (const std::string& json : cases) {
     INFO(json);
-    absl::StatusOr<OciCgroupConfig> c = ParseOciConfig(json, kId);
+    absl::StatusOr<OciCgroupConfig> c = ParseBoth(json, kId);
     REQUIRE_OK(c);
     CHECK_FALSE(c->has_memory_section);
     CHECK(c->resources == MemoryResources{});
   }
   // An empty memory object, or only nulls, is a section with nothing set.
-  absl::StatusOr<OciCgroupConfig> empty = ParseOciConfig(
+  absl::StatusOr<OciCgroupConfig> empty = ParseBoth(
       WithMemory(R"({"limit":null,"swappiness":null,"disableOOMKiller":null})"),
       kId);
   REQUIRE_OK(empty);
@@ -99,7 +114,7 @@ TEST_CASE("Absent memory fields stay zero, unset and false", "[unit]") {
 
 TEST_CASE("A partial memory section sets only what it names", "[unit]") {
   absl::StatusOr<OciCgroupConfig> c =
-      ParseOciConfig(WithMemory(R"({"limit":1024,"swappiness":0})"), kId);
+      ParseBoth(WithMemory(R"({"limit":1024,"swappiness":0})"), kId);
   REQUIRE_OK(c);
   MemoryResources want;
   want.limit_bytes = 1024;
@@ -123,7 +138,7 @@ TEST_CASE("cgroupsPath goes through CleanPath into Path", "[unit]") {
   for (const Case& c : cases) {
     INFO(c.json);
     absl::StatusOr<OciCgroupConfig> cfg =
-        ParseOciConfig(WithCgroupsPath(c.json), kId);
+        ParseBoth(WithCgroupsPath(c.json), kId);
     REQUIRE_OK(cfg);
     CHECK(cfg->location.path == c.want);
     CHECK(cfg->location.name.empty());
@@ -131,7 +146,7 @@ TEST_CASE("cgroupsPath goes through CleanPath into Path", "[unit]") {
     CHECK_FALSE(cfg->systemd.has_value());
   }
   absl::StatusOr<OciCgroupConfig> raw =
-      ParseOciConfig(WithCgroupsPath(R"("/a//b/../c")"), kId);
+      ParseBoth(WithCgroupsPath(R"("/a//b/../c")"), kId);
   REQUIRE_OK(raw);
   // The text as written is kept beside the cleaned location.
   CHECK(raw->cgroups_path == "/a//b/../c");
@@ -143,7 +158,7 @@ TEST_CASE("An empty or absent cgroupsPath names the cgroup after the id",
        {WithCgroupsPath(R"("")"), WithCgroupsPath("null"),
         std::string(R"({"linux":{}})"), std::string("{}")}) {
     INFO(json);
-    absl::StatusOr<OciCgroupConfig> c = ParseOciConfig(json, kId);
+    absl::StatusOr<OciCgroupConfig> c = ParseBoth(json, kId);
     REQUIRE_OK(c);
     CHECK(c->location.path.empty());
     CHECK(c->location.parent.empty());
@@ -153,7 +168,7 @@ TEST_CASE("An empty or absent cgroupsPath names the cgroup after the id",
 
 TEST_CASE("A systemd cgroupsPath is split into slice, prefix and name",
           "[unit]") {
-  absl::StatusOr<OciCgroupConfig> c = ParseOciConfig(
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(
       WithCgroupsPath(R"("kubepods.slice:cri-containerd:abc")"), kId, true);
   REQUIRE_OK(c);
   REQUIRE(c->systemd.has_value());
@@ -162,7 +177,7 @@ TEST_CASE("A systemd cgroupsPath is split into slice, prefix and name",
   CHECK(c->systemd->name == "abc");
 
   absl::StatusOr<OciCgroupConfig> dflt =
-      ParseOciConfig(WithCgroupsPath(R"("")"), kId, true);
+      ParseBoth(WithCgroupsPath(R"("")"), kId, true);
   REQUIRE_OK(dflt);
   REQUIRE(dflt->systemd.has_value());
   CHECK(dflt->systemd->slice == "system.slice");
@@ -175,7 +190,7 @@ TEST_CASE("A systemd cgroupsPath without three parts fails with runc's text",
   for (const char* path : {R"("/kubepods/pod1")", R"("a:b")", R"("a:b:c:d")"}) {
     INFO(path);
     absl::StatusOr<OciCgroupConfig> c =
-        ParseOciConfig(WithCgroupsPath(path), kId, true);
+        ParseBoth(WithCgroupsPath(path), kId, true);
     REQUIRE_FALSE(c.ok());
     CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(c.status().message() ==
@@ -222,7 +237,7 @@ TEST_CASE("A negative or fractional swappiness is refused", "[unit]") {
   }
   // Above 100 is left to Set's validation, as in runc's specconv.
   absl::StatusOr<OciCgroupConfig> high =
-      ParseOciConfig(WithMemory(R"({"swappiness":101})"), kId);
+      ParseBoth(WithMemory(R"({"swappiness":101})"), kId);
   REQUIRE_OK(high);
   CHECK(high->resources.swappiness == 101u);
 }
@@ -239,20 +254,27 @@ TEST_CASE("Wrongly typed sections are refused", "[unit]") {
     const char* mentions;
   };
   const Case cases[] = {
-      {R"({"linux":{"resources":{"memory":[]}}})", "memory is not an object"},
-      {R"({"linux":{"resources":{"memory":1024}}})", "memory is not an object"},
-      {R"({"linux":{"resources":[]}})", "resources is not an object"},
-      {R"({"linux":"x"})", "linux is not an object"},
-      {R"({"linux":{"cgroupsPath":5}})", "cgroupsPath is not a string"},
-      {R"([])", "not a JSON object"},
-      {R"("config")", "not a JSON object"},
+      {R"({"linux":{"resources":{"memory":[]}}})",
+       "config.json: linux.resources.memory: [] is not an object"},
+      {R"({"linux":{"resources":{"memory":1024}}})",
+       "config.json: linux.resources.memory: 1024 is not an object"},
+      {R"({"linux":{"resources":[]}})",
+       "config.json: linux.resources: [] is not an object"},
+      {R"({"linux":"x"})", "config.json: linux: \"x\" is not an object"},
+      {R"({"linux":{"cgroupsPath":5}})",
+       "config.json: linux.cgroupsPath: 5 is not a string"},
+      {R"([])", "config.json: not a JSON object"},
+      {R"("config")", "config.json: not a JSON object"},
   };
   for (const Case& c : cases) {
     INFO(c.json);
     absl::Status s = ErrorOf(c.json);
     REQUIRE_FALSE(s.ok());
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
-    CHECK(absl::StrContains(s.message(), c.mentions));
+    CHECK(s.message() == c.mentions);
+    // The lean decoder words it the same.
+    CHECK(ParseOciCgroupConfigLean(c.json, kId).status().message() ==
+          s.message());
   }
 }
 
@@ -263,7 +285,7 @@ TEST_CASE("A cgroupsPath with a NUL byte is refused", "[unit]") {
 }
 
 TEST_CASE("Invalid JSON is refused", "[unit]") {
-  for (const char* json : {"", "{", R"({"linux":})", "{}{}", "{'a':1}",
+  for (const char* json : {"", "{", R"({"linux":})", "{'a':1}",
                            R"({"linux":{"resources":{"memory":{"limit":01}}}})"}) {
     INFO(json);
     absl::Status s = ErrorOf(json);
@@ -311,6 +333,159 @@ TEST_CASE("Config text larger than kMaxOciConfigBytes is refused before "
 
 // ------------------------------------------------------------ ParseOciState
 
+// ------------------------------------------------- Go encoding/json rules
+//
+// Each expectation below is what Go 1.19's json.NewDecoder(r).Decode(&spec)
+// gives on this machine for specs.Spec (runtime-spec from
+// golang-github-opencontainers-runc-dev), as runc@4d6e672's loadSpec reads
+// config.json.
+
+std::string Memory(const std::string& members) {
+  return absl::StrCat(R"({"linux":{"resources":{"memory":{)", members, "}}}}");
+}
+
+TEST_CASE("Keys match fields case-insensitively, the last one winning",
+          "[unit]") {
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(Memory(R"("Limit":5)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 5);
+  c = ParseBoth(Memory(R"("limit":1,"Limit":2)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 2);
+  c = ParseBoth(Memory(R"("Limit":2,"limit":1)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 1);
+  c = ParseBoth(R"({"LINUX":{"CGROUPSPATH":"/a","Resources":{"MEMORY":{"KERNELtcp":3}}}})",
+                kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  CHECK(c->resources.kernel_tcp_limit_bytes == 3);
+  // U+212A KELVIN SIGN folds to k and U+017F LONG S to s (fold.go), escaped
+  // or not.
+  c = ParseBoth(Memory(R"("\u212aernel":7,"ſwap":9)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.kernel_limit_bytes == 7);
+  CHECK(c->resources.memsw_limit_bytes == 9);
+  c = ParseBoth(Memory("\"\xE2\x84\xAA" "ernel\":7"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.kernel_limit_bytes == 7);
+  // Not a fold: a dotless i.
+  c = ParseBoth(Memory("\"l\xC4\xB1mit\":7"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 0);
+}
+
+TEST_CASE("Only the first JSON value is read, as json.Decoder does", "[unit]") {
+  absl::StatusOr<OciCgroupConfig> c =
+      ParseBoth("{\"linux\":{\"cgroupsPath\":\"/a\"}} garbage {\"\xFF", kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  c = ParseBoth("\n\t {}{", kId);
+  REQUIRE_OK(c);
+  // Go's scanner refuses a byte order mark; nlohmann alone would skip it.
+  CHECK_FALSE(ParseBoth("\xEF\xBB\xBF{}", kId).ok());
+  CHECK_FALSE(ParseBoth("", kId).ok());
+  CHECK_FALSE(ParseBoth("  ", kId).ok());
+  CHECK_FALSE(ParseBoth("null", kId).ok());
+  CHECK_FALSE(ParseBoth("[{}]", kId).ok());
+}
+
+TEST_CASE("Duplicate sections merge and null resets, as Go's pointers do",
+          "[unit]") {
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(
+      R"({"linux":{"cgroupsPath":"/a"},"linux":{"resources":{"memory":{"limit":3}}}})",
+      kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  CHECK(c->resources.limit_bytes == 3);
+  c = ParseBoth(R"({"linux":{"cgroupsPath":"/a"},"linux":null})", kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path.empty());
+  CHECK(c->location.name == kId);
+  // null leaves a string alone.
+  c = ParseBoth(R"({"linux":{"cgroupsPath":"/a","cgroupsPath":null}})", kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  c = ParseBoth(Memory(R"("limit":5,"limit":null)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->has_memory_section);
+  CHECK(c->resources.limit_bytes == 0);
+  c = ParseBoth(Memory(R"("disableOOMKiller":true,"disableoomkiller":null)"),
+                kId);
+  REQUIRE_OK(c);
+  CHECK_FALSE(c->resources.oom_kill_disable);
+  c = ParseBoth(
+      R"({"linux":{"resources":{"memory":{"limit":1}},"resources":{"memory":{"swap":2}}}})",
+      kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 1);
+  CHECK(c->resources.memsw_limit_bytes == 2);
+  c = ParseBoth(
+      R"({"linux":{"resources":{"memory":{"limit":1}},"resources":{"memory":null}}})",
+      kId);
+  REQUIRE_OK(c);
+  CHECK_FALSE(c->has_memory_section);
+  CHECK(c->resources.limit_bytes == 0);
+}
+
+TEST_CASE("Numbers are read as strconv.ParseInt/ParseUint read literals",
+          "[unit]") {
+  CHECK_FALSE(ParseBoth(Memory(R"("limit":1e3)"), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(R"("limit":1.0)"), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(R"("limit":9223372036854775808)"), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(R"("limit":"5")"), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(R"("swappiness":-0)"), kId).ok());
+  absl::StatusOr<OciCgroupConfig> c =
+      ParseBoth(Memory(R"("limit":-0,"swappiness":0)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == 0);
+  CHECK(c->resources.swappiness == std::optional<uint64_t>(0));
+  c = ParseBoth(Memory(R"("limit":-9223372036854775808)"), kId);
+  REQUIRE_OK(c);
+  CHECK(c->resources.limit_bytes == INT64_MIN);
+  // Go's scanner takes any number its grammar allows where nothing decodes
+  // it (nlohmann alone refuses 1e400 as an overflow); a size field refuses.
+  const std::string huge_int = "1" + std::string(400, '0');
+  c = ParseBoth(absl::StrCat(R"({"x":1e400,"y":[-1E+999,)", huge_int,
+                             R"(],"linux":{"cgroupsPath":"/a"}})"),
+                kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  CHECK_FALSE(ParseBoth(Memory(R"("limit":1e400)"), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(absl::StrCat(R"("limit":)", huge_int)), kId).ok());
+  CHECK_FALSE(ParseBoth(Memory(R"("swappiness":1e400)"), kId).ok());
+}
+
+TEST_CASE("Strings are unquoted as Go does: U+FFFD per bad byte or surrogate",
+          "[unit]") {
+  struct Case {
+    std::string json_path, want;
+  };
+  const Case cases[] = {
+      {"\"/\xFF\"", "/\xEF\xBF\xBD"},
+      {"\"/a\xE2\x82\"", "/a\xEF\xBF\xBD\xEF\xBF\xBD"},
+      {R"("/\ud800")", "/\xEF\xBF\xBD"},
+      {R"("/\ud800\u0041")", "/\xEF\xBF\xBD" "A"},
+      {R"("/\ud83d\ude00")", "/\xF0\x9F\x98\x80"},
+      {R"("/\udc00\ud800\udc00")", "/\xEF\xBF\xBD\xF0\x90\x80\x80"},
+      {R"("/a\/b\t")", "/a/b\t"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.json_path);
+    absl::StatusOr<OciCgroupConfig> r =
+        ParseBoth(absl::StrCat(R"({"linux":{"cgroupsPath":)", c.json_path, "}}"), kId);
+    REQUIRE_OK(r);
+    CHECK(r->cgroups_path == c.want);
+  }
+  // What Go's scanner refuses.
+  for (const char* bad : {"\"/\x01\"", R"("/\x")", R"("/\u12")", R"("/\u12g4")",
+                          "\"/", R"("/\')"}) {
+    INFO(bad);
+    CHECK_FALSE(
+        ParseBoth(absl::StrCat(R"({"linux":{"cgroupsPath":)", bad, "}}"), kId).ok());
+  }
+}
+
 TEST_CASE("ParseOciState reads the fields hooks use", "[unit]") {
   absl::StatusOr<OciState> s = ParseOciState(
       R"({"ociVersion":"1.0.2","id":"ctr1","status":"created","pid":4242,)"
@@ -354,7 +529,12 @@ TEST_CASE("ParseOciState requires an id and well-typed fields", "[unit]") {
 
 // ---------------------------------------------------------- ParseRamInBytes
 
-TEST_CASE("ParseRamInBytes accepts runc update's sizes", "[unit]") {
+// Reference: runc@4d6e672 update.go ("-1" taken as is, "" leaves the value
+// unset, everything else through units.RAMInBytes) with its vendored
+// docker/go-units v0.2.0 size.go: ^(\d+)([kKmMgGtTpP])?[bB]?$, ParseInt,
+// binary multipliers. Not the rc9+ grammar (no "1.5g", "64MiB", "1 m").
+TEST_CASE("ParseRamInBytes accepts runc@4d6e672 update's sizes (go-units v0.2.0)",
+          "[unit]") {
   struct Case {
     const char* text;
     int64_t want;
@@ -362,21 +542,29 @@ TEST_CASE("ParseRamInBytes accepts runc update's sizes", "[unit]") {
   const Case cases[] = {
       {"1024", 1024},
       {"0", 0},
+      {"007", 7},
       {"512k", 512 * 1024},
       {"512K", 512 * 1024},
       {"512kb", 512 * 1024},
-      {"1.5g", 1610612736},
-      {"1.5G", 1610612736},
-      {"64MiB", 64 * 1024 * 1024},
-      {"64mib", 64 * 1024 * 1024},
+      {"512KB", 512 * 1024},
       {"64m", 64 * 1024 * 1024},
-      {"1 m", 1024 * 1024},
+      {"64MB", 64 * 1024 * 1024},
+      {"3g", int64_t{3} << 30},
       {"2t", int64_t{2} << 40},
       {"1p", int64_t{1} << 50},
       {"10b", 10},
+      {"10B", 10},
       {"-1", -1},
-      // Fractions of a byte are truncated like go-units' int64(size).
-      {"1.7", 1},
+      // Exact where a double is not: 2^53 + 1, and the int64 edge.
+      {"9007199254740993", 9007199254740993},
+      {"9223372036854775295", 9223372036854775295},
+      {"9223372036854775296", 9223372036854775296},
+      {"9223372036854775806", 9223372036854775806},
+      {"9223372036854775807", 9223372036854775807},
+      {"9223372036854775807b", 9223372036854775807},
+      {"8191p", int64_t{8191} << 50},
+      {"8796093022207k", int64_t{8796093022207} << 10},
+      {"9007199254740991k", int64_t{9007199254740991} << 10},
   };
   for (const Case& c : cases) {
     INFO("\"" << c.text << "\"");
@@ -386,10 +574,14 @@ TEST_CASE("ParseRamInBytes accepts runc update's sizes", "[unit]") {
   }
 }
 
-TEST_CASE("ParseRamInBytes refuses what go-units refuses", "[unit]") {
-  for (const char* text : {"", "abc", "1.2.3", "-5", "-1k", "10x", "k", "1..2",
-                           "1.", ".5", " 1", "1  m", "1mm", "1kbb", "0x10",
-                           "+1"}) {
+TEST_CASE("ParseRamInBytes refuses what go-units v0.2.0 refuses", "[unit]") {
+  for (const char* text :
+       {"", "abc", "1.2.3", "-5", "-1k", "-1 ", " -1", "-01", "10x", "k",
+        "1..2", "1.", ".5", " 1", "1  m", "1mm", "1kbb", "0x10", "+1",
+        // The rc9+ forms.
+        "1.5g", "1.7", "64MiB", "64mib", "1 m", "1 GB", "1ki",
+        // \d is ASCII only in Go's RE2; a full-width digit is not one.
+        "\xef\xbc\x91"}) {
     INFO("\"" << text << "\"");
     absl::StatusOr<int64_t> v = cli::ParseRamInBytes(text);
     REQUIRE_FALSE(v.ok());
@@ -398,14 +590,34 @@ TEST_CASE("ParseRamInBytes refuses what go-units refuses", "[unit]") {
   }
 }
 
-TEST_CASE("ParseRamInBytes refuses sizes beyond int64", "[unit]") {
-  absl::StatusOr<int64_t> v = cli::ParseRamInBytes("8192p");
-  REQUIRE_FALSE(v.ok());
-  CHECK(absl::StrContains(v.status().message(), "larger than int64"));
-  CHECK_FALSE(cli::ParseRamInBytes("9223372036854775808").ok());
-  absl::StatusOr<int64_t> big = cli::ParseRamInBytes("8191p");
-  REQUIRE_OK(big);
-  CHECK(*big == int64_t{8191} << 50);
+TEST_CASE("ParseRamInBytes refuses sizes beyond int64, also after the suffix",
+          "[unit]") {
+  for (const char* text :
+       {"8192p", "9223372036854775808", "99999999999999999999999",
+        "9223372036854775807k", "9007199254740992k"}) {
+    INFO("\"" << text << "\"");
+    absl::StatusOr<int64_t> v = cli::ParseRamInBytes(text);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  CHECK(absl::StrContains(cli::ParseRamInBytes("8192p").status().message(),
+                          "larger than int64"));
+  CHECK(absl::StrContains(
+      cli::ParseRamInBytes("9223372036854775808").status().message(),
+      "larger than int64"));
+}
+
+TEST_CASE("A size flag given as \"\" is unset, as in runc update", "[unit]") {
+  absl::StatusOr<std::optional<int64_t>> empty = cli::ParseSizeFlag("");
+  REQUIRE_OK(empty);
+  CHECK_FALSE(empty->has_value());
+  absl::StatusOr<std::optional<int64_t>> minus = cli::ParseSizeFlag("-1");
+  REQUIRE_OK(minus);
+  CHECK(*minus == std::optional<int64_t>(-1));
+  absl::StatusOr<std::optional<int64_t>> k = cli::ParseSizeFlag("2k");
+  REQUIRE_OK(k);
+  CHECK(*k == std::optional<int64_t>(2048));
+  CHECK_FALSE(cli::ParseSizeFlag("2.5k").ok());
 }
 
 // ------------------------------------------------------------- StatsToJson
