@@ -279,7 +279,12 @@ absl::StatusOr<std::string> RealCgroupFs::ReadFile(const CgroupPath& dir,
     fd = openat(*dfd, file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoError(errno, "open", DisplayPath(dir, name));
-  // Control files report st_size 0, so read until EOF.
+  // Control files report st_size 0, so the size is learnt by reading. A
+  // read that does not fill the buffer has reached EOF: cgroup control files
+  // are single-record seq_files, and seq_read_iter (fs/seq_file.c) copies
+  // the whole record when it fits; a regular file (fixture trees) returns
+  // short only at EOF. So one read(2) per file, and another only when the
+  // buffer came back full.
   std::string out;
   char buf[kReadChunk];
   for (;;) {
@@ -290,8 +295,8 @@ absl::StatusOr<std::string> RealCgroupFs::ReadFile(const CgroupPath& dir,
       close(fd);
       return ErrnoError(err, "read", DisplayPath(dir, name));
     }
-    if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof(buf)) break;
   }
   close(fd);
   return out;

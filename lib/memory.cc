@@ -2,7 +2,11 @@
 
 #include "kmemguard/memory.h"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -238,6 +242,27 @@ absl::StatusOr<MemoryData> MemoryController::GetMemoryData(
 
 absl::StatusOr<SetResult> MemoryController::Set(
     const CgroupPath& path, const MemoryResources& resources) {
+  return SetWithKnownLimit(path, resources, std::nullopt);
+}
+
+namespace {
+
+// memory.limit_in_bytes of a cgroup the kernel has just created: the page
+// counter starts at PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE
+// (include/linux/page_counter.h, page_counter_init from mm/memcontrol.c
+// mem_cgroup_css_alloc) and the file reads max * PAGE_SIZE
+// (mem_cgroup_read_u64, RES_LIMIT): 9223372036854771712 with 4 KiB pages.
+uint64_t FreshCgroupLimit() {
+  long page = sysconf(_SC_PAGESIZE);
+  uint64_t p = page > 0 ? static_cast<uint64_t>(page) : 4096;
+  return static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / p * p;
+}
+
+}  // namespace
+
+absl::StatusOr<SetResult> MemoryController::SetWithKnownLimit(
+    const CgroupPath& path, const MemoryResources& resources,
+    std::optional<uint64_t> known_limit) {
   absl::Status valid = ValidateMemoryResources(resources);
   if (!valid.ok()) return valid;
   if (policy_ == KmemPolicy::kDisabled && resources.kernel_limit_bytes != 0) {
@@ -254,7 +279,9 @@ absl::StatusOr<SetResult> MemoryController::Set(
     effective = ApplyUnlimitedSwapRule(resources, *memsw);
   }
   uint64_t current_limit = 0;
-  if (PlanNeedsCurrentLimit(effective)) {
+  if (PlanNeedsCurrentLimit(effective) && known_limit.has_value()) {
+    current_limit = *known_limit;
+  } else if (PlanNeedsCurrentLimit(effective)) {
     // runc reads all four memory.* data files here (getMemoryData) but
     // uses only the limit; reading just memory.limit_in_bytes saves three
     // opens per Set and decides the same order.
@@ -467,7 +494,12 @@ absl::StatusOr<MemoryController::CreateResult> MemoryController::ApplyAndSet(
   absl::StatusOr<ApplyResult> applied = Apply(path, resources, pid);
   if (!applied.ok()) return applied.status();
   out.apply = *applied;
-  absl::StatusOr<SetResult> set = Set(path, resources);
+  // A cgroup this call created has the kernel's initial limit; runc reads
+  // it back anyway (getMemoryData), which decides nothing here.
+  absl::StatusOr<SetResult> set = SetWithKnownLimit(
+      path, resources,
+      out.apply.created ? std::optional<uint64_t>(FreshCgroupLimit())
+                        : std::nullopt);
   if (!set.ok()) {
     absl::Status undo = Rollback(out.apply);
     return WithCleanupNote(set.status(), undo);

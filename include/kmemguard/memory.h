@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,11 @@ class MemoryController {
   absl::Status Rollback(const ApplyResult& result);
 
  private:
+  // Set, with the current memory.limit_in_bytes already known (a cgroup
+  // ApplyAndSet just created) instead of read.
+  absl::StatusOr<SetResult> SetWithKnownLimit(
+      const CgroupPath& path, const MemoryResources& resources,
+      std::optional<uint64_t> known_limit);
   // Creates `path` and missing parents; appends what it created.
   absl::Status MakeDirs(const CgroupPath& path,
                         std::vector<CgroupPath>* created);

@@ -176,6 +176,26 @@ TEST_CASE("Set writes memory and memsw limits, limit first when shrinking",
                         "write ctr/memory.memsw.limit_in_bytes=2048"});
 }
 
+TEST_CASE("Set with only a memsw limit writes memory.memsw.limit_in_bytes "
+          "(runc TestMemorySetMemoryswap)",
+          "[fixture]") {
+  // runc's test starts from a memsw limit of 300M and sets 500M. On a real
+  // kernel memsw may not go below the memory limit, so the tree starts with
+  // a 200M limit (KernelLikeFs enforces the rule).
+  Rig rig;
+  rig.Cgroup("ctr");
+  rig.tree().Write("ctr/memory.limit_in_bytes", "209715200\n");
+  rig.tree().Write("ctr/memory.memsw.limit_in_bytes", "314572800\n");
+  MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
+  MemoryResources r;
+  r.memsw_limit_bytes = 524288000;
+  REQUIRE_OK(mc.Set(P("ctr"), r));
+  CHECK(rig.tree().Read("ctr/memory.memsw.limit_in_bytes") == "524288000");
+  CHECK(rig.tree().Read("ctr/memory.limit_in_bytes") == "209715200\n");
+  CHECK_OPS(rig.Ops({FsOp::kWrite}),
+            {"write ctr/memory.memsw.limit_in_bytes=524288000"});
+}
+
 TEST_CASE("Set writes memsw first when growing past the current limit",
           "[fixture]") {
   Rig rig;
@@ -625,11 +645,7 @@ TEST_CASE("GetStats fails on a bad usage file, naming file and contents",
                    rig.Full("ctr/memory.usage_in_bytes"), "\"")));
 }
 
-// BUG (message text): lib/memory.cc MemoryController::GetMemoryData wraps
-// errors with Annotate(), giving "failed to parse <file>: <detail>", while
-// runc@4d6e672 getMemoryData writes fmt.Errorf("failed to parse %s - %v")
-// (spec §2.9), i.e. " - " between file name and detail. Suggested fix:
-// WithMessage(s, StrCat("failed to parse ", file, " - ", s.message())).
+// runc@4d6e672 getMemoryData: fmt.Errorf("failed to parse %s - %v").
 TEST_CASE("GetStats words a bad usage file exactly as runc does",
           "[fixture]") {
   Rig rig;
@@ -666,6 +682,50 @@ TEST_CASE("GetStats fails when a plain memory.* file is missing", "[fixture]") {
   CHECK(ErrnoOf(s.status()) == ENOENT);
   CHECK(absl::StrContains(s.status().message(),
                           rig.Full("ctr/memory.max_usage_in_bytes")));
+}
+
+// runc TestMemoryStatsNoUsageFile, TestMemoryStatsNoLimitInBytesFile: a
+// cgroup with memory.stat but without one of the memory.* data files fails.
+TEST_CASE("GetStats fails without memory.usage_in_bytes or "
+          "memory.limit_in_bytes, naming the file",
+          "[fixture]") {
+  for (const char* file : {"memory.usage_in_bytes", "memory.limit_in_bytes"}) {
+    INFO(file);
+    Rig rig;
+    rig.Cgroup("ctr");
+    rig.tree().Write("ctr/memory.stat", "cache 512\nrss 1024\n");
+    std::filesystem::remove(rig.tree().root() + "/ctr/" + file);
+    MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
+    absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
+    REQUIRE_FALSE(s.ok());
+    CHECK(ErrnoOf(s.status()) == ENOENT);
+    CHECK(absl::StrContains(s.status().message(),
+                            rig.Full(absl::StrCat("ctr/", file))));
+  }
+}
+
+// runc TestMemoryStatsBadMaxUsageFile, TestMemoryStatsBadLimitInBytesFile:
+// "bad" in either file fails with runc's wording.
+TEST_CASE("GetStats fails on a bad memory.max_usage_in_bytes or "
+          "memory.limit_in_bytes with runc's text",
+          "[fixture]") {
+  for (const char* file :
+       {"memory.max_usage_in_bytes", "memory.limit_in_bytes"}) {
+    INFO(file);
+    Rig rig;
+    rig.Cgroup("ctr");
+    rig.tree().Write("ctr/memory.stat", "cache 512\nrss 1024\n");
+    rig.tree().Write(absl::StrCat("ctr/", file), "bad");
+    MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
+    absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(s.status().message() ==
+          absl::StrCat("failed to parse ", file,
+                       " - unable to parse \"bad\" as a uint from Cgroup "
+                       "file \"",
+                       rig.Full(absl::StrCat("ctr/", file)), "\""));
+  }
 }
 
 TEST_CASE("GetStats fails when use_hierarchy is missing or unparsable",
@@ -1072,6 +1132,53 @@ TEST_CASE("ApplyAndSet creates, enables kmem, joins and sets", "[fixture]") {
              "write ctr/memory.limit_in_bytes=1048576",
              "write ctr/memory.kmem.limit_in_bytes=524288"});
   CHECK(rig.tree().Read("ctr/memory.limit_in_bytes") == "1048576");
+}
+
+TEST_CASE("ApplyAndSet does not read back the limit of a cgroup it created",
+          "[fixture]") {
+  // A new cgroup's memory.limit_in_bytes is the kernel's initial
+  // 9223372036854771712 (4 KiB pages); runc reads it anyway. The writes are
+  // the same as with the read: the limit first, since memsw is below it.
+  Rig rig;
+  MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
+  MemoryResources r;
+  r.limit_bytes = 256 << 20;
+  r.memsw_limit_bytes = 256 << 20;
+  r.reservation_bytes = 128 << 20;
+  REQUIRE_OK(mc.ApplyAndSet(P("ctr"), r, -1));
+  CHECK_OPS(rig.Ops(), {"mkdir ctr",
+                        "write ctr/memory.limit_in_bytes=268435456",
+                        "write ctr/memory.memsw.limit_in_bytes=268435456",
+                        "write ctr/memory.soft_limit_in_bytes=134217728"});
+  // On a cgroup that already existed the limit is read, as before.
+  Rig again;
+  again.Cgroup("ctr");
+  again.tree().Write("ctr/memory.limit_in_bytes", "1048576\n");
+  MemoryController mc2(&again.fs(), KmemPolicy::kGuarded);
+  REQUIRE_OK(mc2.ApplyAndSet(P("ctr"), r, -1));
+  CHECK_OPS(again.Ops({FsOp::kRead, FsOp::kWrite}),
+            {"read ctr/memory.limit_in_bytes",
+             "write ctr/memory.memsw.limit_in_bytes=268435456",
+             "write ctr/memory.limit_in_bytes=268435456",
+             "write ctr/memory.soft_limit_in_bytes=134217728"});
+}
+
+TEST_CASE("ReadFile returns files of any size whole, around the read buffer",
+          "[fixture]") {
+  // One read(2) when the content fits the 8 KiB buffer, more only when a
+  // read fills it: sizes at and around the buffer must come back whole.
+  Rig rig;
+  rig.Cgroup("ctr");
+  for (size_t size : {size_t{0}, size_t{1}, size_t{8191}, size_t{8192},
+                      size_t{8193}, size_t{16384}, size_t{50000}}) {
+    INFO(size);
+    std::string content;
+    for (size_t i = 0; i < size; ++i) content.push_back("0123456789\n"[i % 11]);
+    rig.tree().Write("ctr/memory.stat", content);
+    absl::StatusOr<std::string> got = rig.fs().ReadFile(P("ctr"), "memory.stat");
+    REQUIRE_OK(got);
+    CHECK(*got == content);
+  }
 }
 
 TEST_CASE("ApplyAndSet removes what it created when Set fails", "[fixture]") {
