@@ -292,12 +292,17 @@ class TreeBuilder {
 
  private:
   // Where the next value goes: the root, the last member of an object, or
-  // nowhere (array elements are not kept: no field we read is in one).
+  // an array's one element slot (elements are not kept, no field we read is
+  // in one; each overwrites the previous, which is closed by then). Only
+  // the top node's vector grows, and none of its children is open, so the
+  // pointers in stack_ stay valid.
   Node* Slot() {
     if (stack_.empty()) return &root;
     Node* top = stack_.back();
-    if (top->kind == Node::Kind::kObject) return &top->members.back().second;
-    return &scratch_;
+    if (top->kind == Node::Kind::kArray && top->members.empty()) {
+      top->members.emplace_back();
+    }
+    return &top->members.back().second;
   }
   bool Put(Node n) {
     *Slot() = std::move(n);
@@ -320,7 +325,6 @@ class TreeBuilder {
   }
 
   std::vector<Node*> stack_;
-  Node scratch_;
 };
 
 using oci_internal::GoLinux;

@@ -428,6 +428,20 @@ TEST_CASE("Duplicate sections merge and null resets, as Go's pointers do",
   CHECK(c->resources.limit_bytes == 0);
 }
 
+TEST_CASE("Arrays of objects of arrays are skipped whole", "[unit]") {
+  // ParseOciConfig's tree once kept one element slot for all arrays, which
+  // an object inside an array inside an object inside an array overwrote
+  // while it was still open (ASan: heap-use-after-free; oci_lean_fuzz
+  // reproducer nested_array_object_uaf.json, runc spec's mounts).
+  absl::StatusOr<OciCgroupConfig> c = ParseBoth(
+      R"({"mounts":[{"options":[{"a":[{"b":[1,{"c":[]}]}]},"x"]},{"d":2}],)"
+      R"("linux":{"cgroupsPath":"/a","resources":{"memory":{"limit":5}}}})",
+      kId);
+  REQUIRE_OK(c);
+  CHECK(c->cgroups_path == "/a");
+  CHECK(c->resources.limit_bytes == 5);
+}
+
 TEST_CASE("Numbers are read as strconv.ParseInt/ParseUint read literals",
           "[unit]") {
   CHECK_FALSE(ParseBoth(Memory(R"("limit":1e3)"), kId).ok());
