@@ -13,6 +13,8 @@ if [ "${1:-test}" = test ]; then
          clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman
          prometheus prometheus-node-exporter yamllint python3-yaml docker.io
          iproute2)
+  # bench/run's peer rows: runc 1.1.5's Go source, built in GOPATH mode.
+  want+=(golang-go golang-github-opencontainers-runc-dev)
   # deploy/kubernetes checks: any kubectl (Debian's is kubernetes-client).
   command -v kubectl >/dev/null || want+=(kubernetes-client)
 fi
