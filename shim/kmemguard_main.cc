@@ -10,6 +10,7 @@
 #include "cmd_cgroup.h"
 #include "cmd_configure.h"
 #include "cmd_doctor.h"
+#include "cmd_gc.h"
 #include "cmd_node_agent.h"
 #include "cmd_simulate.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   kmemguard::cli::RegisterConfigureCommand(app, &run);
   kmemguard::cli::RegisterDoctorCommand(app, &run);
   kmemguard::cli::RegisterNodeAgentCommand(app, &run);
+  kmemguard::cli::RegisterGcCommand(app, &run);
   kmemguard::cli::RegisterSimulateCommand(app, &run);
   try {
     app.parse(argc, argv);

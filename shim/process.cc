@@ -2,20 +2,22 @@
 
 #include "process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "kmemguard/status.h"
@@ -80,134 +82,199 @@ absl::StatusOr<std::string> FindRealRuntime(const std::string& name_or_path,
       path_env, "); set runtime in /etc/kmemguard/config.toml"));
 }
 
-absl::Status ExecRuntime(const std::string& path,
-                         const std::vector<std::string>& args) {
+namespace {
+
+// execve's argv: `path`, then `args`, then NULL (pointing into both).
+std::vector<char*> Argv(const std::string& path,
+                        const std::vector<std::string>& args) {
   std::vector<char*> argv;
   argv.reserve(args.size() + 2);
   argv.push_back(const_cast<char*>(path.c_str()));
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  return argv;
+}
+
+}  // namespace
+
+absl::Status ExecRuntime(const std::string& path,
+                         const std::vector<std::string>& args) {
+  std::vector<char*> argv = Argv(path, args);
   execve(path.c_str(), argv.data(), environ);
   return ErrnoError(errno, "execve", path);
 }
 
 namespace {
 
-// Field 22 of /proc/<pid>/stat: the start time, which tells a pid's process
-// from a later one that reuses the pid.
-std::string StartTime(pid_t pid) {
-  int fd = open(absl::StrCat("/proc/", pid, "/stat").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  char buf[1024];
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return "";
-  std::string stat(buf, static_cast<size_t>(n));
-  size_t paren = stat.rfind(')');  // the command name may hold spaces
-  if (paren == std::string::npos) return "";
-  std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(paren + 2), ' ');
-  return fields.size() > 19 ? fields[19] : "";
+// The child of SpawnAndWait, for the signal handler.
+volatile sig_atomic_t g_spawned_child = 0;
+
+void ForwardSignal(int sig) {
+  pid_t child = g_spawned_child;
+  if (child > 0) kill(child, sig);
 }
 
 }  // namespace
 
-absl::Status RunAfterExit(std::function<void()> fn) {
-  // A pidfd on ourselves keeps tracking this process across the exec. On
-  // kernels before 5.3 (no pidfd_open) the watcher polls /proc instead.
-  const pid_t self = getpid();
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, self, 0));
-  std::string start_time;
-  if (pidfd < 0) {
-    if (errno != ENOSYS) return ErrnoError(errno, "pidfd_open", "self");
-    start_time = StartTime(self);
-    if (start_time.empty()) return absl::InternalError("no start time for self");
-  }
-  pid_t child = fork();
-  if (child < 0) {
+absl::StatusOr<int> SpawnAndWait(const std::string& path,
+                                 const std::vector<std::string>& args) {
+  std::vector<char*> argv = Argv(path, args);
+  // Block the forwarded signals across fork so none is lost between fork
+  // and recording the child's pid; the child restores the mask before its
+  // execve, so the runtime starts with the caller's dispositions.
+  static constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int sig : kForwarded) sigaddset(&block, sig);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  pid_t pid = fork();
+  if (pid < 0) {
     int err = errno;
-    if (pidfd >= 0) close(pidfd);
-    return ErrnoError(err, "fork", "watcher");
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    return ErrnoError(err, "fork", path);
   }
-  if (child == 0) {
-    setsid();
-    pid_t grandchild = fork();
-    if (grandchild != 0) _exit(0);
-    // Hold nothing of the caller's: containerd reads the runtime's pipes
-    // until EOF, so a stray copy would hang it.
-    if (pidfd >= 0 && dup2(pidfd, 3) < 0) _exit(1);
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-    }
-    syscall(SYS_close_range, pidfd >= 0 ? 4U : 3U, ~0U, 0U);
-    if (chdir("/") != 0) _exit(1);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    if (pidfd >= 0) {
-      struct pollfd p = {3, POLLIN, 0};
-      while (poll(&p, 1, -1) < 0 && errno == EINTR) {
-      }
-    } else {
-      while (StartTime(self) == start_time) usleep(50 * 1000);
-    }
-    fn();
-    _exit(0);
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    execve(path.c_str(), argv.data(), environ);
+    int err = errno;
+    std::fprintf(stderr, "kmemguard-runtime: execve %s: %s\n", path.c_str(),
+                 std::strerror(err));
+    _exit(127);
   }
-  if (pidfd >= 0) close(pidfd);
-  int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  g_spawned_child = pid;
+  struct sigaction forward = {};
+  forward.sa_handler = ForwardSignal;
+  struct sigaction saved[4];
+  for (int i = 0; i < 4; ++i) sigaction(kForwarded[i], &forward, &saved[i]);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  int status = 0;
+  pid_t r;
+  while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  int err = errno;
+  for (int i = 0; i < 4; ++i) sigaction(kForwarded[i], &saved[i], nullptr);
+  g_spawned_child = 0;
+  if (r < 0) return ErrnoError(err, "waitpid", path);
+  return status;
+}
+
+uint64_t StartTimeFromStat(const std::string& stat) {
+  size_t paren = stat.rfind(')');  // the command name may hold ')' and ' '
+  if (paren == std::string::npos || paren + 2 > stat.size()) return 0;
+  // After ") " comes field 3 (state); the start time is field 22.
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
+  uint64_t v = 0;
+  if (fields.size() <= 19 || !absl::SimpleAtoi(fields[19], &v)) return 0;
+  return v;
+}
+
+uint64_t ProcessStartTime(int64_t pid) {
+  if (pid <= 0) return 0;
+  int fd = open(absl::StrCat("/proc/", pid, "/stat").c_str(),
+                O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR) {
+  }
+  close(fd);
+  if (n <= 0) return 0;
+  return StartTimeFromStat(std::string(buf, static_cast<size_t>(n)));
+}
+
+namespace {
+
+absl::Status WriteAll(int fd, const std::string& content,
+                      const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "write", path);
+    done += static_cast<size_t>(n);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> RunInChild(
-    const std::function<std::string()>& fn) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe", "child");
-  pid_t pid = fork();
-  if (pid < 0) {
-    int err = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return ErrnoError(err, "fork", "child");
+}  // namespace
+
+absl::Status CreateFileExclusive(const std::string& path,
+                                 const std::string& content) {
+  // Written in full under a temporary name, then link()ed into place:
+  // link fails with EEXIST like O_EXCL, and a crash at any point leaves
+  // either no file or a complete one (never an empty record), plus at
+  // worst the temporary file, named after its writer for gc.
+  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    absl::Status s = MakeParents(path);
+    if (!s.ok()) return s;
+    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   }
-  if (pid == 0) {
-    close(fds[0]);
-    std::string out = fn();
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = write(fds[1], out.data() + done, out.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) _exit(1);
-      done += static_cast<size_t>(n);
-    }
-    _exit(0);
+  if (fd < 0) return ErrnoError(errno, "open", tmp);
+  absl::Status s = WriteAll(fd, content, tmp);
+  if (close(fd) != 0 && s.ok()) s = ErrnoError(errno, "close", tmp);
+  if (s.ok() && link(tmp.c_str(), path.c_str()) != 0) {
+    s = errno == EEXIST
+            ? absl::AlreadyExistsError(absl::StrCat(path, " already exists"))
+            : ErrnoError(errno, "link", path);
   }
-  close(fds[1]);
-  std::string reply;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    reply.append(buf, static_cast<size_t>(n));
+  unlink(tmp.c_str());
+  return s;
+}
+
+absl::StatusOr<uint64_t> InodeOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoError(errno, "stat", path);
+  return static_cast<uint64_t>(st.st_ino);
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+std::vector<std::string> ListDirectory(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(std::move(name));
   }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) {
+    return ErrnoError(errno, "realpath", path);
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty()) {
-    return absl::InternalError(absl::StrCat(
-        "the confined child failed (",
-        WIFSIGNALED(status) ? absl::StrCat("signal ", WTERMSIG(status))
-                            : absl::StrCat("exit ", WEXITSTATUS(status)),
-        ")"));
+  return std::string(buf);
+}
+
+std::optional<int64_t> ModificationTime(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<int64_t>(st.st_mtime);
+}
+
+absl::Status Touch(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    absl::Status s = MakeParents(path);
+    if (!s.ok()) return s;
+    fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   }
-  return reply;
+  if (fd < 0) return ErrnoError(errno, "open", path);
+  int rc = futimens(fd, nullptr);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return ErrnoError(err, "futimens", path);
+  return absl::OkStatus();
 }
 
 std::string HostKernelRelease() {
@@ -235,17 +302,11 @@ absl::Status WriteFileAtomically(const std::string& path,
     unlink(tmp.c_str());
     return ErrnoError(err, "fchmod", tmp);
   }
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return ErrnoError(err, "write", tmp);
-    }
-    done += static_cast<size_t>(n);
+  s = WriteAll(fd, content, tmp);
+  if (!s.ok()) {
+    close(fd);
+    unlink(tmp.c_str());
+    return s;
   }
   if (fsync(fd) != 0 || close(fd) != 0) {
     int err = errno;

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Process plumbing of the wrapper and the hook: finding the real runtime,
-// exec, a detached watcher that outlives the exec, small host facts. These
-// are the shim's only system calls outside lib/cgroupfs.cc.
+// Process plumbing of the wrapper, gc and the hook: finding the real
+// runtime, exec, spawn-and-wait, process identity, record files, small host
+// facts. These are the shim's only system calls outside lib/cgroupfs.cc.
+// Nothing here starts a process that outlives its caller.
 
 #ifndef KMEMGUARD_SHIM_PROCESS_H_
 #define KMEMGUARD_SHIM_PROCESS_H_
 
-#include <functional>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,16 +30,39 @@ absl::StatusOr<std::string> FindRealRuntime(const std::string& name_or_path,
 absl::Status ExecRuntime(const std::string& path,
                          const std::vector<std::string>& args);
 
-// Runs `fn` in a detached grandchild once this process (which is about to
-// exec the real runtime, keeping its pid) has exited. The grandchild closes
-// every inherited fd (so no caller's pipe stays open), moves to "/" and a
-// new session. Returns once the grandchild is started.
-absl::Status RunAfterExit(std::function<void()> fn);
+// Forks, execve()s `path` with `args` in the child (which inherits every
+// fd, as a direct exec would) and waits for it. While waiting, SIGINT,
+// SIGTERM, SIGHUP and SIGQUIT sent to this process are passed on to the
+// child. Returns the child's wait status.
+absl::StatusOr<int> SpawnAndWait(const std::string& path,
+                                 const std::vector<std::string>& args);
 
-// Runs `fn` in a forked child and returns the string it produced (sent
-// back through a pipe). Internal error when the child dies without
-// answering.
-absl::StatusOr<std::string> RunInChild(const std::function<std::string()>& fn);
+// Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), which
+// tells a pid's process from a later one that reuses the pid; 0 when there
+// is no such process. Works on every kernel (no pidfd, which needs 5.3).
+uint64_t ProcessStartTime(int64_t pid);
+// Parses the text of /proc/<pid>/stat: the field after the last ')' (the
+// command name may hold spaces and parentheses) counts as field 3. 0 when
+// malformed.
+uint64_t StartTimeFromStat(const std::string& stat_text);
+
+// Creates `path` with `content`, failing with AlreadyExists when it exists
+// (as O_EXCL, but never visible half-written: a temporary file link()ed
+// into place); missing parent directories are created with mode 0700.
+absl::Status CreateFileExclusive(const std::string& path,
+                                 const std::string& content);
+// The inode number of `path` (stat, following symlinks).
+absl::StatusOr<uint64_t> InodeOf(const std::string& path);
+// True when `path` exists (lstat).
+bool PathExists(const std::string& path);
+// Names in directory `path` (without . and ..); empty when unreadable.
+std::vector<std::string> ListDirectory(const std::string& path);
+// realpath(3); NotFound etc. with errno.
+absl::StatusOr<std::string> RealPath(const std::string& path);
+// Modification time of `path` in seconds since the epoch; nullopt if absent.
+std::optional<int64_t> ModificationTime(const std::string& path);
+// Sets the modification time of `path` to now, creating it (mode 0600).
+absl::Status Touch(const std::string& path);
 
 // The kernel release (uname -r).
 std::string HostKernelRelease();

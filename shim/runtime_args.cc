@@ -32,6 +32,14 @@ const std::set<std::string>& CommandValueFlags() {
   return kFlags;
 }
 
+// Global boolean options of runc (debug, systemd-cgroup, help, version)
+// and crun (systemd-cgroup, debug, help, version, usage).
+bool KnownBooleanGlobal(const std::string& name) {
+  static const std::set<std::string> kFlags = {
+      "debug", "systemd-cgroup", "help", "h", "version", "v", "usage", "V"};
+  return kFlags.count(name) > 0;
+}
+
 struct Flag {
   std::string name;                  // without dashes
   std::optional<std::string> value;  // from "--x=v"
@@ -56,6 +64,15 @@ std::optional<Flag> AsFlag(const std::string& arg) {
 
 }  // namespace
 
+bool IsRuntimeCommand(const std::string& word) {
+  // runc 1.1 main.go app.Commands, and crun's commands (crun.c).
+  static const std::set<std::string> kCommands = {
+      "checkpoint", "create", "delete", "events", "exec", "features", "init",
+      "kill", "list", "pause", "ps", "restore", "resume", "run", "spec",
+      "start", "state", "update", "help", "h", "mounts"};
+  return kCommands.count(word) > 0;
+}
+
 bool CreatesCgroups(const std::string& command) {
   return command == "create" || command == "run" || command == "restore";
 }
@@ -64,6 +81,8 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     const std::vector<std::string>& args) {
   RuntimeArgs out;
   size_t i = 0;
+  // The last global flag was unknown, without "=v": it may take a value.
+  bool unknown_without_value = false;
   // Global options, up to the subcommand.
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -73,7 +92,18 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
       break;
     }
     std::optional<Flag> f = AsFlag(arg);
-    if (!f.has_value()) break;  // the subcommand
+    if (!f.has_value()) {
+      if (unknown_without_value && !IsRuntimeCommand(arg)) {
+        // An unknown flag followed by a word that is no command: that word
+        // is its value ("--x v create"), not the command. Decided here, on
+        // the word, so that stripping our own flags between the two gives
+        // the same reading when the runtime parses what we pass on.
+        unknown_without_value = false;
+        out.passthrough.push_back(arg);
+        continue;
+      }
+      break;  // the subcommand
+    }
     if (f->name == "kmemguard-config" || f->name == "kmemguard-runtime") {
       std::string value;
       if (f->value.has_value()) {
@@ -89,6 +119,7 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
       continue;  // stripped
     }
     out.passthrough.push_back(arg);
+    unknown_without_value = false;
     std::string value;
     bool takes_value = GlobalValueFlags().count(f->name) > 0;
     if (f->value.has_value()) {
@@ -96,6 +127,9 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     } else if (takes_value && i + 1 < args.size()) {
       value = args[++i];
       out.passthrough.push_back(value);
+    } else if (!takes_value && !KnownBooleanGlobal(f->name)) {
+      unknown_without_value = true;
+      continue;
     }
     if (f->name == "root") out.root = value;
     if (f->name == "log") out.log = value;
@@ -105,7 +139,10 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
         (!f->value.has_value() || *f->value != "false")) {
       out.systemd_cgroup = true;
     }
-    if (f->name == "cgroup-manager") out.systemd_cgroup = value == "systemd";
+    if (f->name == "cgroup-manager") {
+      out.systemd_cgroup = value == "systemd";
+      out.cgroup_manager_disabled = value == "disabled";
+    }
   }
   if (i >= args.size()) return out;
   out.command = args[i];

@@ -24,6 +24,7 @@ struct RuntimeArgs {
   std::string log_format;    // --log-format (text|json)
   bool debug = false;        // --debug
   bool systemd_cgroup = false;  // --systemd-cgroup, or crun --cgroup-manager systemd
+  bool cgroup_manager_disabled = false;  // crun --cgroup-manager disabled
   // The subcommand ("create", "run", ...), empty when there is none (e.g.
   // `runc --version`).
   std::string command;
@@ -39,10 +40,15 @@ struct RuntimeArgs {
 
 // Parses argv[1..]. Flags may be written -x or --x, "--x v" or "--x=v".
 // Values equal to subcommand names ("--root create") are values. "--" ends
-// the options. Unknown flags are assumed boolean unless written "--x=v".
-// Fails only on our own flags without a value.
+// the options. An unknown global flag takes the next argument as its value
+// when that argument is not a runtime command (IsRuntimeCommand), so
+// "--x v create" finds "create". Fails only on our own flags without a
+// value.
 absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     const std::vector<std::string>& args);
+
+// True for the subcommands of runc 1.x and crun.
+bool IsRuntimeCommand(const std::string& word);
 
 // True for the subcommands that create a container's cgroups.
 bool CreatesCgroups(const std::string& command);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A libseccomp allowlist for the processes that write cgroups: the CLI's
-// apply/set/stats/remove, the hook, and the wrapper's cgroup work (done in a
-// short-lived child; the real runtime is never exec'd under the filter).
+// apply/set/stats/remove and gc, and the hook. Not kmemguard-runtime: it
+// execs the real runtime from the process that does its cgroup work, and a
+// filter survives execve (docs/process-model.md).
 // Installed after argument parsing. A system call outside the list fails
 // with EPERM (an error the code reports) rather than killing the process, so
 // a kernel or libc that needs one more call degrades to a clear error.

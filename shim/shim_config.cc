@@ -144,11 +144,15 @@ absl::StatusOr<ShimConfig> LoadShimConfig(const std::string& flag_path,
   } else if (must_exist || ErrnoOf(text.status()) != ENOENT) {
     return text.status();
   }
-  if (const char* env = std::getenv("KMEMGUARD_RUNTIME"); env && *env) {
-    config.runtime = env;
-  }
-  if (!flag_runtime.empty()) config.runtime = flag_runtime;
+  std::string runtime = RuntimeOverride(flag_runtime);
+  if (!runtime.empty()) config.runtime = runtime;
   return config;
+}
+
+std::string RuntimeOverride(const std::string& flag_runtime) {
+  if (!flag_runtime.empty()) return flag_runtime;
+  const char* env = std::getenv("KMEMGUARD_RUNTIME");
+  return env != nullptr ? env : "";
 }
 
 }  // namespace kmemguard::shim

@@ -56,6 +56,11 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
 absl::StatusOr<ShimConfig> LoadShimConfig(const std::string& flag_path,
                                           const std::string& flag_runtime);
 
+// The runtime named by --kmemguard-runtime (`flag_runtime`), else by
+// $KMEMGUARD_RUNTIME; empty when neither is set. Applies also when the
+// config file cannot be used.
+std::string RuntimeOverride(const std::string& flag_runtime);
+
 absl::string_view FailurePolicyName(FailurePolicy policy);
 
 }  // namespace kmemguard::shim

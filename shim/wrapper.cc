@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -24,7 +25,7 @@
 #include "kmemguard/status.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
-#include "seccomp_filter.h"
+#include "gc.h"
 
 namespace kmemguard::shim {
 namespace {
@@ -97,8 +98,15 @@ std::string RecordToJson(const CreatedRecord& r) {
   j["runtime_root"] = r.runtime_root;
   j["hierarchy_root"] = r.hierarchy_root;
   j["cgroup"] = r.cgroup;
-  j["created"] = r.created;
-  return j.dump(2);
+  nlohmann::ordered_json created = nlohmann::ordered_json::array();
+  for (const CreatedDir& d : r.created) {
+    created.push_back({{"path", d.path}, {"inode", d.inode}});
+  }
+  j["created"] = std::move(created);
+  j["owner_pid"] = r.owner_pid;
+  j["owner_start"] = r.owner_start;
+  j["confirmed"] = r.confirmed;
+  return j.dump(1);
 }
 
 absl::StatusOr<CreatedRecord> RecordFromJson(absl::string_view text) {
@@ -109,7 +117,19 @@ absl::StatusOr<CreatedRecord> RecordFromJson(absl::string_view text) {
     r.runtime_root = j.at("runtime_root").get<std::string>();
     r.hierarchy_root = j.at("hierarchy_root").get<std::string>();
     r.cgroup = j.at("cgroup").get<std::string>();
-    r.created = j.at("created").get<std::vector<std::string>>();
+    for (const nlohmann::json& d : j.at("created")) {
+      r.created.push_back(CreatedDir{d.at("path").get<std::string>(),
+                                     d.at("inode").get<uint64_t>()});
+    }
+    r.owner_pid = j.at("owner_pid").get<int64_t>();
+    r.owner_start = j.at("owner_start").get<uint64_t>();
+    r.confirmed = j.at("confirmed").get<bool>();
+    if (!IsValidContainerId(r.id) || r.runtime_root.empty() ||
+        r.runtime_root[0] != '/' || r.hierarchy_root.empty() ||
+        r.hierarchy_root[0] != '/') {
+      return absl::InvalidArgumentError(
+          "bad kmemguard state record: id or paths out of shape");
+    }
     return r;
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(
@@ -118,17 +138,59 @@ absl::StatusOr<CreatedRecord> RecordFromJson(absl::string_view text) {
 }
 
 std::string RecordPath(const std::string& state_dir,
-                       const std::string& runtime_root,
+                       const std::string& canonical_root,
                        const std::string& id) {
   // FNV-1a: runtime roots are paths; a short stable name keeps ids of
   // different roots (containerd namespaces) apart.
   uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : runtime_root) {
+  for (unsigned char c : canonical_root) {
     h ^= c;
     h *= 1099511628211ULL;
   }
   return absl::StrCat(state_dir, "/", absl::Hex(h, absl::kZeroPad16), "/", id,
                       ".json");
+}
+
+std::string CanonicalRuntimeRoot(const std::string& root,
+                                 const std::string& runtime_path,
+                                 const std::string& cwd, bool euid_root,
+                                 const std::string& xdg_runtime_dir) {
+  std::string path = root;
+  if (path.empty()) {
+    absl::string_view name = runtime_path;
+    name = name.substr(name.rfind('/') + 1);
+    const char* base = name == "crun" ? "crun" : "runc";
+    path = !euid_root && !xdg_runtime_dir.empty()
+               ? absl::StrCat(xdg_runtime_dir, "/", base)
+               : absl::StrCat("/run/", base);
+  } else if (path[0] != '/') {
+    // runc: filepath.Abs(root) (main.go), against the caller's directory.
+    path = absl::StrCat(cwd, "/", path);
+  }
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  return absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+std::string HostCanonicalRuntimeRoot(const std::string& root,
+                                     const std::string& runtime_path) {
+  std::string cwd;
+  if (!root.empty() && root[0] != '/') {
+    absl::StatusOr<std::string> wd = WorkingDirectory();
+    cwd = wd.ok() ? *wd : "/";
+  }
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string lexical = CanonicalRuntimeRoot(root, runtime_path, cwd,
+                                             geteuid() == 0, xdg ? xdg : "");
+  absl::StatusOr<std::string> real = RealPath(lexical);
+  return real.ok() ? *real : lexical;
 }
 
 bool IsValidContainerId(absl::string_view id) {
@@ -174,52 +236,6 @@ std::vector<std::string> AccountedAncestors(CgroupFs& fs,
 
 // ------------------------------------------------------------ create, delete
 
-absl::Status CleanupRecord(const CreatedRecord& record,
-                           const std::string& record_path) {
-  absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
-      RealCgroupFs::Open(record.hierarchy_root, RootCheck::kRequireCgroupfs);
-  if (!fs.ok()) return fs.status();
-  MemoryController controller(fs->get(), KmemPolicy::kGuarded);
-  absl::StatusOr<CgroupPath> leaf = CgroupPath::Parse(record.cgroup);
-  if (!leaf.ok()) return leaf.status();
-  absl::Status first;
-  bool leaf_ours = false;
-  for (const std::string& c : record.created) leaf_ours |= c == record.cgroup;
-  if (leaf_ours) {
-    RemoveOptions options;
-    options.force_empty = true;
-    first.Update(controller.Remove(*leaf, options));
-  }
-  // Parents: one rmdir each, deepest first; a parent that still has
-  // children (another container) stays.
-  for (auto it = record.created.rbegin(); it != record.created.rend(); ++it) {
-    if (*it == record.cgroup) continue;
-    absl::StatusOr<CgroupPath> p = CgroupPath::Parse(*it);
-    if (!p.ok()) continue;
-    (void)(*fs)->RemoveDir(*p);
-  }
-  if (first.ok()) first.Update(RemoveFile(record_path));
-  return first;
-}
-
-namespace {
-
-// The runtime's state directory of a container: runc and crun both keep
-// one directory per container under --root (runc: state.json; crun:
-// status), by default /run/runc or /run/crun.
-std::string ContainerStateDir(const std::string& runtime_path,
-                              const std::string& root, const std::string& id) {
-  std::string base = root;
-  if (base.empty()) {
-    absl::string_view name = runtime_path;
-    name = name.substr(name.rfind('/') + 1);
-    base = name == "crun" ? "/run/crun" : "/run/runc";
-  }
-  return absl::StrCat(base, "/", id);
-}
-
-}  // namespace
-
 absl::StatusOr<MemoryController::CreateResult> GuardContainerCgroup(
     CgroupFs& fs, const CgroupPath& path, const MemoryResources& resources,
     const ShimConfig& config, const RuntimeLog& log,
@@ -242,60 +258,31 @@ absl::StatusOr<MemoryController::CreateResult> GuardContainerCgroup(
   return controller.ApplyAndSet(path, resources, -1);
 }
 
-absl::Status ArrangeCleanupAfterExit(const CleanupPlan& plan) {
-  return RunAfterExit([plan] {
-    // The container still exists: its delete will clean up. (A stat, not
-    // `runc state`: no second Go runtime start competing with the next
-    // container for the CPU.)
-    absl::StatusOr<HostPathInfo> st = StatHostPath(plan.container_state_dir);
-    if (!st.ok() || st->exists) return;
-    (void)CleanupRecord(plan.record, plan.record_path);
-  });
-}
+namespace {
 
-absl::StatusOr<std::optional<CleanupPlan>> RunConfined(
-    const std::function<absl::StatusOr<std::optional<CleanupPlan>>()>&
-        prepare) {
-  absl::StatusOr<std::string> reply = RunInChild([&prepare]() -> std::string {
-    nlohmann::ordered_json out;
-    absl::Status confined = Confine(Confinement::kCgroupWork);
-    absl::StatusOr<std::optional<CleanupPlan>> r =
-        confined.ok() ? prepare()
-                      : absl::StatusOr<std::optional<CleanupPlan>>(
-                            Annotate(confined, "seccomp"));
-    out["code"] = static_cast<int>(r.status().code());
-    out["message"] = std::string(r.status().message());
-    if (r.ok() && r->has_value()) {
-      const CleanupPlan& p = **r;
-      out["record"] = nlohmann::json::parse(RecordToJson(p.record));
-      out["record_path"] = p.record_path;
-      out["container_state_dir"] = p.container_state_dir;
-    }
-    return out.dump();
-  });
-  if (!reply.ok()) return reply.status();
-  try {
-    nlohmann::json j = nlohmann::json::parse(*reply);
-    auto code = static_cast<absl::StatusCode>(j.at("code").get<int>());
-    if (code != absl::StatusCode::kOk) {
-      return absl::Status(code, j.at("message").get<std::string>());
-    }
-    if (!j.contains("record")) return std::optional<CleanupPlan>();
-    absl::StatusOr<CreatedRecord> record = RecordFromJson(j["record"].dump());
-    if (!record.ok()) return record.status();
-    return std::optional<CleanupPlan>(
-        CleanupPlan{*record, j.at("record_path").get<std::string>(),
-                    j.at("container_state_dir").get<std::string>()});
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("bad reply from the confined child: ", e.what()));
+// The directories PrepareCreate will create: the cgroup and each missing
+// ancestor, parents first.
+std::vector<CgroupPath> MissingDirs(CgroupFs& fs, const CgroupPath& leaf) {
+  std::vector<CgroupPath> missing;
+  for (CgroupPath p = leaf; !p.IsRoot(); p = p.Parent()) {
+    absl::StatusOr<bool> exists = fs.Exists(p);
+    if (exists.ok() && *exists) break;
+    missing.insert(missing.begin(), p);
   }
+  return missing;
 }
 
-absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(const WrapperContext& ctx) {
+}  // namespace
+
+absl::Status PrepareCreate(const WrapperContext& ctx) {
   const RuntimeArgs& a = ctx.args;
-  const std::optional<CleanupPlan> kNothing;
-  if (a.container_id.empty()) return kNothing;  // the runtime says why
+  // An id the runtime will refuse: create nothing it would leave behind.
+  if (!IsValidContainerId(a.container_id)) return absl::OkStatus();
+  if (a.cgroup_manager_disabled) {
+    // crun --cgroup-manager disabled creates no cgroup at all.
+    ctx.log->Debug("cgroup manager disabled: pass-through");
+    return absl::OkStatus();
+  }
   std::string bundle = a.bundle;
   if (bundle.empty()) {
     absl::StatusOr<std::string> cwd = WorkingDirectory();
@@ -320,12 +307,12 @@ absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(const WrapperContext& c
     // belongs to systemd, so the wrapper does not create it.
     ctx.log->Debug(absl::StrCat("systemd cgroup driver for ", a.container_id,
                                 ": pass-through"));
-    return kNothing;
+    return absl::OkStatus();
   }
   if (!MemoryAssigned(oci->resources)) {
     // runc enables kmem only in memory Apply's create branch, which needs a
     // memory setting (memoryAssigned).
-    return kNothing;
+    return absl::OkStatus();
   }
   absl::StatusOr<cli::Target> target = cli::TargetFromLocation(oci->location);
   if (!target.ok()) {
@@ -333,74 +320,98 @@ absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(const WrapperContext& c
         absl::StrContains(target.status().message(),
                           "no cgroup v1 memory hierarchy")) {
       ctx.log->Debug("no cgroup v1 memory hierarchy: pass-through");
-      return kNothing;
+      return absl::OkStatus();
     }
     return target.status();
   }
+  CgroupFs& fs = *target->fs;
+  std::vector<CgroupPath> planned = MissingDirs(fs, target->path);
+  std::string record_path;
+  CreatedRecord record;
+  if (!planned.empty()) {
+    // Claim the id before the first mkdir, so that a crash at any later
+    // step leaves a record gc can act on, and a live container's record is
+    // never overwritten.
+    record.id = a.container_id;
+    record.runtime_root = ctx.canonical_root;
+    record.hierarchy_root = target->fs->root();
+    record.cgroup = target->path.ToString();
+    for (const CgroupPath& p : planned) {
+      record.created.push_back(CreatedDir{p.ToString(), 0});
+    }
+    record.owner_pid = getpid();
+    record.owner_start = ProcessStartTime(record.owner_pid);
+    record_path =
+        RecordPath(ctx.config.state_dir, ctx.canonical_root, a.container_id);
+    absl::Status claimed = ClaimRecord(record_path, record);
+    if (!claimed.ok()) return claimed;
+  }
   absl::StatusOr<MemoryController::CreateResult> done = GuardContainerCgroup(
-      *target->fs, target->path, oci->resources, ctx.config, *ctx.log,
+      fs, target->path, oci->resources, ctx.config, *ctx.log,
       HostKernelRelease());
-  if (!done.ok()) return done.status();
+  if (!done.ok()) {
+    // ApplyAndSet removed what it created.
+    if (!record_path.empty()) (void)RemoveFile(record_path);
+    return done.status();
+  }
   for (const std::string& w : done->set.warnings) ctx.log->Warning(w);
   ctx.log->Debug(absl::StrCat(done->apply.created ? "created " : "existing ",
                               target->full_path, ", kmem ",
                               KmemActivationName(done->apply.kmem)));
-  if (done->apply.created_dirs.empty()) return kNothing;
-  if (!IsValidContainerId(a.container_id)) return kNothing;
-
-  CreatedRecord record;
-  record.id = a.container_id;
-  record.runtime_root = a.root;
-  record.hierarchy_root = target->fs->root();
-  record.cgroup = target->path.ToString();
+  if (record_path.empty()) return absl::OkStatus();
+  record.created.clear();
+  absl::Status confirmed;
   for (const CgroupPath& p : done->apply.created_dirs) {
-    record.created.push_back(p.ToString());
+    absl::StatusOr<uint64_t> inode =
+        InodeOf(absl::StrCat(record.hierarchy_root, "/", p.ToString()));
+    if (!inode.ok()) {
+      confirmed = inode.status();
+      break;
+    }
+    record.created.push_back(CreatedDir{p.ToString(), *inode});
   }
-  std::string record_path =
-      RecordPath(ctx.config.state_dir, a.root, a.container_id);
-  absl::Status s = WriteFileAtomically(record_path, RecordToJson(record));
-  if (!s.ok()) {
-    // Without the record nobody could clean up later: undo now.
-    MemoryController undo(target->fs.get(), ctx.config.kmem_policy);
+  record.confirmed = true;
+  if (confirmed.ok()) {
+    confirmed = WriteFileAtomically(record_path, RecordToJson(record));
+  }
+  if (!confirmed.ok()) {
+    MemoryController undo(&fs, ctx.config.kmem_policy);
     (void)undo.Rollback(done->apply);
-    return s;
+    (void)RemoveFile(record_path);
+    return confirmed;
   }
-  return std::optional<CleanupPlan>(CleanupPlan{
-      record, record_path,
-      ContainerStateDir(ctx.runtime_path, a.root, a.container_id)});
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<CleanupPlan>> PrepareDelete(
-    const WrapperContext& ctx) {
-  const std::optional<CleanupPlan> kNothing;
+absl::StatusOr<std::string> PrepareDelete(const WrapperContext& ctx) {
   const RuntimeArgs& a = ctx.args;
-  if (!IsValidContainerId(a.container_id)) return kNothing;
+  if (!IsValidContainerId(a.container_id)) {
+    return absl::NotFoundError("no record for an invalid id");
+  }
   std::string record_path =
-      RecordPath(ctx.config.state_dir, a.root, a.container_id);
+      RecordPath(ctx.config.state_dir, ctx.canonical_root, a.container_id);
   absl::StatusOr<std::string> text = ReadHostFile(record_path);
   if (!text.ok()) {
-    if (ErrnoOf(text.status()) == ENOENT) return kNothing;
+    if (ErrnoOf(text.status()) == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("no record ", record_path));
+    }
     return text.status();
   }
   absl::StatusOr<CreatedRecord> record = RecordFromJson(*text);
-  if (!record.ok()) return record.status();
+  if (!record.ok()) return record_path;  // gc reports it
   absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
       RealCgroupFs::Open(record->hierarchy_root, RootCheck::kRequireCgroupfs);
-  if (fs.ok()) {
-    absl::StatusOr<CgroupPath> leaf = CgroupPath::Parse(record->cgroup);
-    if (leaf.ok()) {
-      absl::StatusOr<std::string> procs = (*fs)->ReadFile(*leaf, kCgroupProcs);
-      // The runtime removes the cgroup itself without force_empty; emptying
-      // the charged page cache first keeps it from lingering as a dying
-      // cgroup that holds its ID (spec §9). Only possible without tasks.
-      if (procs.ok() && absl::StripAsciiWhitespace(*procs).empty()) {
-        (void)(*fs)->WriteFile(*leaf, kForceEmpty, "0");
-      }
+  absl::StatusOr<CgroupPath> leaf = CgroupPath::Parse(record->cgroup);
+  if (fs.ok() && leaf.ok() && RecordOwnsLeaf(*record)) {
+    absl::StatusOr<std::string> procs = (*fs)->ReadFile(*leaf, kCgroupProcs);
+    // The runtime removes the cgroup itself without force_empty; emptying
+    // the charged page cache first keeps it from lingering as a dying
+    // cgroup that holds its ID (spec §9). Only possible without tasks.
+    if (procs.ok() && absl::StripAsciiWhitespace(*procs).empty()) {
+      (void)(*fs)->WriteFile(*leaf, kForceEmpty, "0");
     }
   }
-  return std::optional<CleanupPlan>(CleanupPlan{
-      *record, record_path,
-      ContainerStateDir(ctx.runtime_path, a.root, a.container_id)});
+  return record_path;
 }
 
 }  // namespace kmemguard::shim

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // What kmemguard-runtime does before it execs the real runtime: prepare the
-// container's memory cgroup with the guard on create/run/restore, and clean
-// up after delete. Split from runtime_main.cc so tests can drive it.
+// container's memory cgroup with the guard on create/run/restore and keep a
+// record of what it created, which gc.h reaps once the container is gone
+// (docs/process-model.md). Split from runtime_main.cc so tests can drive it.
 
 #ifndef KMEMGUARD_SHIM_WRAPPER_H_
 #define KMEMGUARD_SHIM_WRAPPER_H_
 
-#include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,21 +49,51 @@ class RuntimeLog {
   std::string program_;
 };
 
-// What the wrapper created for one container, kept in the state directory.
+// A directory the wrapper created, with the inode it got (0 while the
+// record is unconfirmed: written before the mkdir, see docs/process-model.md).
+struct CreatedDir {
+  std::string path;  // relative to the hierarchy root
+  uint64_t inode = 0;
+};
+
+// What the wrapper created for one container, kept in the state directory
+// from before the first mkdir until everything it lists is gone.
 struct CreatedRecord {
   std::string id;
-  std::string runtime_root;    // the runtime's --root
+  std::string runtime_root;    // canonical (CanonicalRuntimeRoot)
   std::string hierarchy_root;  // e.g. /sys/fs/cgroup/memory
   std::string cgroup;          // relative to hierarchy_root
-  std::vector<std::string> created;  // relative paths, parents first
+  std::vector<CreatedDir> created;  // parents first
+  // The wrapper's pid, which the runtime keeps after the execve, and its
+  // start time: while that process lives, the runtime call is not over.
+  int64_t owner_pid = 0;
+  uint64_t owner_start = 0;
+  // False from the O_EXCL creation until the directories exist and their
+  // inodes are recorded; `created` then lists the planned directories.
+  bool confirmed = false;
 };
 std::string RecordToJson(const CreatedRecord& record);
 absl::StatusOr<CreatedRecord> RecordFromJson(absl::string_view json);
-// <state_dir>/<hash of runtime root>/<id>.json
+// <state_dir>/<hash of the canonical runtime root>/<id>.json
 std::string RecordPath(const std::string& state_dir,
-                       const std::string& runtime_root, const std::string& id);
+                       const std::string& canonical_root,
+                       const std::string& id);
 // runc's container id rule: ^[\w+-\.]+$
 bool IsValidContainerId(absl::string_view id);
+
+// The runtime root a container lives under, as one key for every spelling:
+// `root` made absolute against `cwd`, lexically normalised ("//", ".",
+// "..", a trailing "/"), or, when empty, the runtime's default: runc and
+// crun keep state in /run/<name>, or $XDG_RUNTIME_DIR/<name> when not root
+// (runc main.go, crun.c); a runtime of another name is taken for runc.
+std::string CanonicalRuntimeRoot(const std::string& root,
+                                 const std::string& runtime_path,
+                                 const std::string& cwd, bool euid_root,
+                                 const std::string& xdg_runtime_dir);
+// The same on this host: cwd, euid and $XDG_RUNTIME_DIR from the process,
+// then realpath() when the directory exists (so a symlinked root is one key).
+std::string HostCanonicalRuntimeRoot(const std::string& root,
+                                     const std::string& runtime_path);
 
 // Whether a kernel release is one where kmem accounting is off until a
 // kmem limit is written (before 4.6, b313aeee2509), i.e. where inheritance
@@ -82,39 +113,25 @@ struct WrapperContext {
   RuntimeArgs args;
   ShimConfig config;
   std::string runtime_path;  // the real runtime
+  std::string canonical_root;  // HostCanonicalRuntimeRoot(args.root, ...)
   const RuntimeLog* log = nullptr;
 };
 
-// What to clean up once the real runtime has exited, if the container
-// does not exist by then.
-struct CleanupPlan {
-  CreatedRecord record;
-  std::string record_path;
-  // The runtime's directory for this container (<root>/<id>): present as
-  // long as the container exists.
-  std::string container_state_dir;
-};
-
 // create / run / restore: reads <bundle>/config.json, resolves the memory
-// cgroup as the runtime will, creates it with the guard and writes the
-// limits, and records it. Returns the cleanup to arrange when it created
-// something (nullopt when there was nothing to do: no memory settings, no
-// v1 memory hierarchy, systemd driver, existing cgroup). An error means the
-// guard could not be put in place; the caller applies the failure policy.
-absl::StatusOr<std::optional<CleanupPlan>> PrepareCreate(
-    const WrapperContext& ctx);
+// cgroup as the runtime will and, when the cgroup does not exist yet,
+// claims the container's record (O_EXCL), creates the cgroup with the
+// guard and the limits, and confirms the record with the inodes. Runs in
+// the process that then execs the runtime. OK without doing anything when
+// there is nothing to do (invalid id, no memory settings, no v1 memory
+// hierarchy, systemd driver, crun's disabled cgroup manager, existing
+// cgroup). An error means the guard could not be put in place, and nothing
+// of ours is left; the caller applies the failure policy.
+absl::Status PrepareCreate(const WrapperContext& ctx);
 
-// delete: empties the charged page cache of a cgroup the wrapper created
-// (memory.force_empty, when no task is left) and returns the cleanup to
-// arrange for what is still there once the runtime has deleted the
-// container.
-absl::StatusOr<std::optional<CleanupPlan>> PrepareDelete(
-    const WrapperContext& ctx);
-
-// Runs `prepare` in a short-lived child confined by the seccomp allowlist
-// (the real runtime is never exec'd under it) and returns its result.
-absl::StatusOr<std::optional<CleanupPlan>> RunConfined(
-    const std::function<absl::StatusOr<std::optional<CleanupPlan>>()>& prepare);
+// delete: the record of the container, if the wrapper created its cgroup;
+// empties that cgroup's charged page cache first (memory.force_empty, when
+// no task is left). NotFound when there is no record.
+absl::StatusOr<std::string> PrepareDelete(const WrapperContext& ctx);
 
 // The part of PrepareCreate that touches the hierarchy, on any CgroupFs:
 // on a kernel where kmem is opt-in, the inherited-kmem check (a warning, or
@@ -124,15 +141,6 @@ absl::StatusOr<MemoryController::CreateResult> GuardContainerCgroup(
     CgroupFs& fs, const CgroupPath& path, const MemoryResources& resources,
     const ShimConfig& config, const RuntimeLog& log,
     absl::string_view kernel_release);
-
-// Starts the detached watcher that carries out `plan` after exit.
-absl::Status ArrangeCleanupAfterExit(const CleanupPlan& plan);
-
-// Removes what `record` lists as created and still present: the container's
-// cgroup with its children (force_empty first), then the parents the
-// wrapper created if they are empty. Deletes the record file.
-absl::Status CleanupRecord(const CreatedRecord& record,
-                           const std::string& record_path);
 
 }  // namespace kmemguard::shim
 

@@ -3,7 +3,7 @@
 #
 # kmemguard-runtime and kmemguard-hook end to end with Debian's real runc and
 # a busybox-static rootfs built here.
-#   runtime_e2e.sh RUNTIME HOOK
+#   runtime_e2e.sh RUNTIME HOOK KMEMGUARD
 # Exits 77 (CTest: Skipped) without root, a v1 memory hierarchy, runc or
 # busybox-static. Every cgroup lives under a unique scratch parent, removed
 # from every hierarchy at exit (runc creates cgroupsPath in all of them and
@@ -11,6 +11,7 @@
 set -u
 WRAPPER=$1
 HOOK=$2
+CLI=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 MEM=/sys/fs/cgroup/memory
 RUNC=$(command -v runc || true)
@@ -103,12 +104,14 @@ check '[ ! -e "$MEM/$SCRATCH/c2" ]' "container cgroup removed"
 check '[ ! -e "$MEM/$SCRATCH" ]' "scratch parent the wrapper created removed"
 check '! ls "$T"/state/*/c2.json >/dev/null 2>&1' "state record removed"
 
-# 3. A runtime failing before it uses the cgroup leaves nothing behind.
+# 3. A runtime failing before it uses the cgroup: no process of ours is
+#    left, and `kmemguard gc` removes what the wrapper created.
 make_bundle "$T/b3" "/$SCRATCH/c3" '["/no/such/binary"]' "$MEMJSON"
 "${W[@]}" run --bundle "$T/b3" c3 >/dev/null 2>&1
 check '[ $? != 0 ]' "run of a missing binary fails"
-for _ in $(seq 50); do [ -e "$MEM/$SCRATCH" ] || break; sleep 0.1; done
-check '[ ! -e "$MEM/$SCRATCH" ]' "nothing left after a failed run"
+"$CLI" gc --state-dir "$T/state" >"$T/gc3" 2>&1
+check '[ ! -e "$MEM/$SCRATCH" ]' "nothing left after a failed run and gc: $(cat "$T/gc3")"
+check '! ls "$T"/state/*/c3.json >/dev/null 2>&1' "gc removed the record"
 
 # 4. A broken config.json: runc-format error line in --log, non-zero exit.
 mkdir -p "$T/b4"; echo '{"linux": ' >"$T/b4/config.json"
@@ -169,7 +172,8 @@ echo '{"ociVersion": "1.0.2", "id": "x", "status": "creating", "pid": 1, "bundle
 check '[ $? = 1 ] && [ "$(wc -l <"$T/hookerr")" = 1 ]' "bad hook stage: one line, exit 1"
 
 # 8. Pass-through: other commands reach runc untouched.
-check '"$WRAPPER" --version | grep -q "^runc version"' "--version passes through"
+check '"$WRAPPER" --version | head -1 | grep -q "^kmemguard-runtime version "' "--version: ours first"
+check '"$WRAPPER" --version | sed -n 2p | grep -q "^runc version"' "--version: then runc's"
 "${W[@]}" state no-such-container >/dev/null 2>&1
 check '[ $? != 0 ]' "state of a missing container fails as runc does"
 # Installed as "runc" first on PATH, it still finds the real one.

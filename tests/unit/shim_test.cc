@@ -3,6 +3,8 @@
 // The wrapper's and the hook's pure parts: the runtime argv parser, the
 // config file, engine registration, hook stages, state records.
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "testing/fixture_tree.h"
 #include "testing/status_matchers.h"
 #include "toml++/toml.h"
+#include "process.h"
 #include "wrapper.h"
 
 namespace kmemguard::shim {
@@ -106,6 +109,32 @@ TEST_CASE("crun's --cgroup-manager systemd means the systemd driver",
   CHECK_FALSE(
       Parse({"--cgroup-manager=cgroupfs", "create", "c"}).systemd_cgroup);
   CHECK(Parse({"--log-level", "debug", "create", "c"}).container_id == "c");
+}
+
+// Defect 8: "--x v create" made "v" the command and skipped the guard.
+TEST_CASE("An unknown global flag with a value does not hide the command",
+          "[unit]") {
+  RuntimeArgs r = Parse({"--new-flag", "v", "create", "--bundle", "/b", "c1"});
+  CHECK(r.command == "create");
+  CHECK(r.container_id == "c1");
+  CHECK(r.bundle == "/b");
+  CHECK(r.passthrough ==
+        Args{"--new-flag", "v", "create", "--bundle", "/b", "c1"});
+  // An unknown boolean flag right before the command stays boolean.
+  r = Parse({"--new-bool", "run", "c2"});
+  CHECK(r.command == "run");
+  CHECK(r.container_id == "c2");
+  r = Parse({"--debug", "delete", "c3"});
+  CHECK(r.command == "delete");
+  CHECK(r.container_id == "c3");
+}
+
+TEST_CASE("crun's --cgroup-manager disabled is seen", "[unit]") {
+  RuntimeArgs r = Parse({"--cgroup-manager", "disabled", "create", "c1"});
+  CHECK(r.cgroup_manager_disabled);
+  CHECK_FALSE(r.systemd_cgroup);
+  CHECK_FALSE(Parse({"--cgroup-manager=cgroupfs", "create", "c1"})
+                  .cgroup_manager_disabled);
 }
 
 TEST_CASE("No subcommand (runc --version) parses with an empty command",
@@ -253,19 +282,74 @@ TEST_CASE("The hook stage comes from its argument, else from the state",
 TEST_CASE("State records round-trip and are keyed by runtime root and id",
           "[unit]") {
   CreatedRecord r{"c1", "/run/runc", "/sys/fs/cgroup/memory", "k/c1",
-                  {"k", "k/c1"}};
+                  {{"k", 11}, {"k/c1", 12}}, 4242, 987654, true};
   auto back = RecordFromJson(RecordToJson(r));
   REQUIRE_OK(back);
   CHECK(back->id == "c1");
-  CHECK(back->created == std::vector<std::string>{"k", "k/c1"});
+  REQUIRE(back->created.size() == 2);
+  CHECK(back->created[1].path == "k/c1");
+  CHECK(back->created[1].inode == 12);
+  CHECK(back->owner_pid == 4242);
+  CHECK(back->owner_start == 987654);
+  CHECK(back->confirmed);
   CHECK(RecordPath("/run/kmemguard", "/a", "c1") !=
         RecordPath("/run/kmemguard", "/b", "c1"));
   CHECK(absl::EndsWith(RecordPath("/run/kmemguard", "/a", "c1"), "/c1.json"));
   CHECK_FALSE(RecordFromJson("{}").ok());
+  // A record naming an id or root out of shape is never acted on.
+  r.id = "../x";
+  CHECK_FALSE(RecordFromJson(RecordToJson(r)).ok());
+  r.id = "c1";
+  r.runtime_root = "relative";
+  CHECK_FALSE(RecordFromJson(RecordToJson(r)).ok());
   CHECK(IsValidContainerId("abc-1.2_x+y"));
   for (const char* bad : {"", ".", "..", "a/b", "a b", "../x"}) {
     CHECK_FALSE(IsValidContainerId(bad));
   }
+}
+
+// Defect 7: --root /run/runc, /run/runc/ and none gave three record keys.
+TEST_CASE("Every spelling of the runtime root gives one record key",
+          "[unit]") {
+  auto canon = [](const std::string& root, const std::string& runtime) {
+    return CanonicalRuntimeRoot(root, runtime, "/home/u", true, "");
+  };
+  CHECK(canon("/run/runc", "/usr/bin/runc") == "/run/runc");
+  CHECK(canon("/run/runc/", "/usr/bin/runc") == "/run/runc");
+  CHECK(canon("", "/usr/bin/runc") == "/run/runc");
+  CHECK(canon("//run/./x/../runc", "/usr/bin/runc") == "/run/runc");
+  CHECK(canon("", "/usr/sbin/docker-runc") == "/run/runc");
+  CHECK(canon("", "/usr/bin/crun") == "/run/crun");
+  std::string key = RecordPath("/s", canon("", "/usr/bin/runc"), "c");
+  CHECK(RecordPath("/s", canon("/run/runc/", "/usr/bin/runc"), "c") == key);
+  CHECK(RecordPath("/s", canon("/run/runc", "/usr/bin/runc"), "c") == key);
+  // Rootless: runc uses $XDG_RUNTIME_DIR/runc.
+  CHECK(CanonicalRuntimeRoot("", "/usr/bin/runc", "/", false,
+                             "/run/user/1000") == "/run/user/1000/runc");
+  CHECK(CanonicalRuntimeRoot("", "/usr/bin/runc", "/", true,
+                             "/run/user/1000") == "/run/runc");
+}
+
+// Defect 3: a relative --root was resolved against "/" by the watcher.
+TEST_CASE("A relative runtime root is made absolute against the caller's "
+          "directory", "[unit]") {
+  CHECK(CanonicalRuntimeRoot("state", "/usr/bin/runc", "/home/u", true, "") ==
+        "/home/u/state");
+  CHECK(CanonicalRuntimeRoot("./a/../state/", "runc", "/w", true, "") ==
+        "/w/state");
+}
+
+TEST_CASE("The start time comes from field 22 of /proc/<pid>/stat",
+          "[unit]") {
+  // A command name with spaces and parentheses, as the kernel writes it.
+  std::string stat =
+      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+      "55667788 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1";
+  CHECK(StartTimeFromStat(stat) == 55667788);
+  CHECK(StartTimeFromStat("garbage") == 0);
+  CHECK(StartTimeFromStat("1 (x) S 1 2") == 0);
+  CHECK(ProcessStartTime(getpid()) != 0);
+  CHECK(ProcessStartTime(0) == 0);
 }
 
 TEST_CASE("The runtime log writes runc's JSON and logrus text lines",

@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# kmemguard-runtime's process model and `kmemguard gc` on the real memory
+# hierarchy, with a runtime test double (stub-runtime.sh) so that each case
+# controls exactly what the runtime does. One case per defect of issue 12.
+#   wrapper_e2e.sh RUNTIME KMEMGUARD
+# Exits 77 (CTest: Skipped) without root, a v1 memory hierarchy or ip(8).
+# Every cgroup lives under a unique scratch parent, removed at exit; a named
+# network namespace is present while it runs, as on a node.
+set -u
+WRAPPER=$(readlink -f "$1")
+CLI=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+NAME=wrapper-e2e NEEDS="ip"
+. "$HERE/wrapper_lib.sh"
+
+cat >"$T/config.toml" <<TOML
+runtime = "$STUB"
+state-dir = "$T/state"
+TOML
+export KMEMGUARD_CONFIG="$T/config.toml" STUB_LOG="$T/stub.log"
+R=$T/root
+W=("$WRAPPER" --root "$R")
+GC=("$CLI" gc --state-dir "$T/state")
+
+# 0. The create path: the cgroup with the limit, a confirmed record naming
+#    the runtime's pid (the wrapper's, kept across execve), and no process
+#    of ours once the verb returns.
+bundle "$T/b0" "/$SCRATCH/c0"
+"${W[@]}" create --bundle "$T/b0" c0; check '[ $? = 0 ]' "create"
+check '[ "$(cat $MEM/$SCRATCH/c0/memory.limit_in_bytes)" = 67108864 ]' "limit written"
+rec=$(find "$T/state" -name c0.json)
+stub_pid=$(awk '$1 == "create" && $2 == "c0" {print $3}' "$T/stub.log")
+check 'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r[\"confirmed\"] and r[\"owner_pid\"]==int(sys.argv[2]) and all(d[\"inode\"] for d in r[\"created\"])" "$rec" "$stub_pid"' \
+  "record confirmed, owner = the runtime's pid: $(cat "$rec")"
+check '[ -z "$(ours)" ]' "no process of ours after create: $(ours)"
+"${W[@]}" start c0; check '[ $? = 0 ] && [ -z "$(ours)" ]' "start passes through, nothing left"
+"${W[@]}" state c0 >/dev/null; check '[ $? = 0 ] && [ -z "$(ours)" ]' "state passes through, nothing left"
+"${W[@]}" delete c0; check '[ $? = 0 ] && [ -z "$(ours)" ]' "delete, nothing left"
+check '[ ! -e "$MEM/$SCRATCH" ]' "delete removed the cgroup and the parent we created"
+check '[ "$(records)" = 0 ]' "delete removed the record"
+
+# Defect 1: an invalid container id created the cgroup and leaked it.
+bundle "$T/b1" "/$SCRATCH/d1"
+"${W[@]}" create --bundle "$T/b1" "bad/id" >/dev/null 2>&1
+check '[ ! -e "$MEM/$SCRATCH" ]' "defect 1: invalid id leaves no cgroup"
+
+# Defect 2: reusing a live container's id overwrote its record.
+bundle "$T/b2" "/$SCRATCH/d2"
+bundle "$T/b2b" "/$SCRATCH/d2b"
+"${W[@]}" create --bundle "$T/b2" c2
+"${W[@]}" create --bundle "$T/b2b" c2 >/dev/null 2>&1
+check '[ $? != 0 ]' "defect 2: second create of a live id fails (the runtime refuses)"
+check '[ ! -e "$MEM/$SCRATCH/d2b" ]' "defect 2: no cgroup for the refused duplicate"
+"${W[@]}" delete c2
+check '[ ! -e "$MEM/$SCRATCH/d2" ]' "defect 2: the first container's cgroup is cleaned"
+
+# Defect 3: a relative --root made the cleanup think a live container was
+# gone and remove its cgroup.
+bundle "$T/b3" "/$SCRATCH/d3"
+(cd "$T" && "$WRAPPER" --root relroot create --bundle "$T/b3" c3)
+sleep 0.3
+check '[ -d "$MEM/$SCRATCH/d3" ]' "defect 3: live container's cgroup kept (relative root)"
+"${GC[@]}" >/dev/null
+check '[ -d "$MEM/$SCRATCH/d3" ]' "defect 3: gc keeps it too"
+(cd "$T" && "$WRAPPER" --root ./relroot/ delete c3)
+check '[ ! -e "$MEM/$SCRATCH/d3" ]' "defect 3+7: delete with another spelling of the root cleans up"
+
+# Defect 4: a broken config.toml fell back to the defaults before
+# $KMEMGUARD_RUNTIME was applied, and ran whatever runc came first on PATH.
+echo 'runtime = ' >"$T/broken.toml"
+: >"$STUB_LOG"
+KMEMGUARD_CONFIG="$T/broken.toml" KMEMGUARD_RUNTIME="$STUB" "${W[@]}" state nosuch >/dev/null 2>&1
+check 'grep -q "^state nosuch" "$STUB_LOG"' "defect 4: \$KMEMGUARD_RUNTIME used with a broken config"
+KMEMGUARD_CONFIG="$T/broken.toml" "${W[@]}" state nosuch >/dev/null 2>"$T/err4"
+check '[ $? = 1 ] && grep -q "broken.toml" "$T/err4"' "defect 4: no runtime named: an error naming the file"
+
+# Defect 5 (and the watcher): on a kernel without close_range and
+# pidfd_open (made to fail with ENOSYS by strace, as before 5.3/5.9), no
+# process of ours may hold the caller's fds while the runtime runs.
+if command -v strace >/dev/null; then
+  bundle "$T/b5" "/$SCRATCH/d5"
+  exec 7>"$T/fd7"
+  STUB_RUN_SECONDS=2 strace -f -qq -o /dev/null \
+    -e trace=close_range,pidfd_open -e inject=close_range,pidfd_open:error=ENOSYS \
+    "${W[@]}" run --bundle "$T/b5" c5 &
+  runner=$!
+  sleep 1
+  holders=$(for p in /proc/[0-9]*; do
+              [ "$(readlink "$p/fd/7" 2>/dev/null)" = "$T/fd7" ] && [ "${p#/proc/}" != $$ ] &&
+                [ "$(readlink "$p/exe")" != "$(readlink -f "$(command -v strace)")" ] &&
+                basename "$(readlink "$p/exe")"
+            done | sort | tr '\n' ' ')
+  check '[ -n "$holders" ] && [[ "$holders" != *kmemguard-runtime* ]]' \
+    "defect 5: no process of ours holds fd 7 during run: '$holders'"
+  check '[ -z "$(ours)" ]' "defect 5: no watcher alive during a foreground run: $(ours)"
+  wait $runner
+  exec 7>&-
+  "${GC[@]}" >/dev/null
+  check '[ ! -e "$MEM/$SCRATCH/d5" ]' "run's cgroup reaped by gc"
+fi
+
+# Defect 6: a parent that still held a sibling was leaked for good; a
+# failed cleanup is retried by gc (here: the lazy one on the next delete).
+bundle "$T/b6a" "/$SCRATCH/p6/a"
+bundle "$T/b6b" "/$SCRATCH/p6/b"
+"${W[@]}" create --bundle "$T/b6a" c6a
+"${W[@]}" create --bundle "$T/b6b" c6b
+"${W[@]}" delete c6a
+check '[ -d "$MEM/$SCRATCH/p6" ] && [ ! -e "$MEM/$SCRATCH/p6/a" ]' "defect 6: a removed, p6 busy"
+check '[ "$(records)" = 2 ]' "defect 6: a's record kept for the parents"
+touch -d '-2 minutes' "$T/state/gc.stamp"
+"${W[@]}" delete c6b
+check '[ ! -e "$MEM/$SCRATCH" ]' "defect 6: the lazy gc on the next delete removes the parents"
+check '[ "$(records)" = 0 ]' "defect 6: no record left"
+
+# Defect 7 is covered by the unit tests (three spellings, one key) and by
+# the relative-root case above.
+
+# Defect 8: an unknown global flag with a value hid the command.
+bundle "$T/b8" "/$SCRATCH/d8"
+"$WRAPPER" --new-global-flag value --root "$R" create --bundle "$T/b8" c8
+check '[ -e "$MEM/$SCRATCH/d8" ] && [ "$(cat $MEM/$SCRATCH/d8/memory.limit_in_bytes)" = 67108864 ]' \
+  "defect 8: the guard applies after '--new-global-flag value'"
+"${W[@]}" delete c8
+bundle "$T/b8b" "/$SCRATCH/d8b"
+"${W[@]}" --cgroup-manager disabled create --bundle "$T/b8b" c8b
+check '[ ! -e "$MEM/$SCRATCH/d8b" ]' "defect 8: crun --cgroup-manager disabled gets no cgroup"
+"${W[@]}" delete c8b
+
+# Defect 9: fail-closed was not closed for a broken config (nor, before,
+# for a failed watcher); a failed record refuses too.
+: >"$STUB_LOG"
+bundle "$T/b9" "/$SCRATCH/d9"
+KMEMGUARD_CONFIG="$T/broken.toml" KMEMGUARD_RUNTIME="$STUB" "${W[@]}" \
+  --log "$T/log9.json" --log-format json create --bundle "$T/b9" c9 >/dev/null 2>&1
+check '[ $? = 1 ] && ! grep -q "^create c9" "$STUB_LOG"' "defect 9: broken config refuses create"
+check 'tail -n 1 "$T/log9.json" | grep -q "\"level\":\"error\".*broken.toml"' "defect 9: runc-format error line"
+check '[ ! -e "$MEM/$SCRATCH/d9" ]' "defect 9: nothing created"
+touch "$T/notadir"
+printf 'runtime = "%s"\nstate-dir = "%s/notadir/state"\nfailure-policy = "fail-closed"\n' "$STUB" "$T" >"$T/closed.toml"
+KMEMGUARD_CONFIG="$T/closed.toml" "${W[@]}" create --bundle "$T/b9" c9 >/dev/null 2>"$T/err9"
+rc=$?
+check '[ $rc = 1 ] && [ "$(wc -l <"$T/err9")" = 1 ] && ! grep -q "^create c9" "$STUB_LOG"' \
+  "defect 9: fail-closed refuses when the record cannot be written: $(cat "$T/err9"; cat "$STUB_LOG")"
+check '[ ! -e "$MEM/$SCRATCH/d9" ]' "defect 9: refused create leaves no cgroup"
+sed 's/fail-closed/fail-open/' "$T/closed.toml" >"$T/open.toml"
+KMEMGUARD_CONFIG="$T/open.toml" "${W[@]}" create --bundle "$T/b9" c9 >/dev/null 2>&1
+check '[ $? = 0 ] && grep -q "^create c9" "$STUB_LOG"' "fail-open: the container starts anyway"
+check '[ ! -e "$MEM/$SCRATCH/d9" ]' "fail-open: and nothing of ours is left"
+"${W[@]}" delete c9 >/dev/null 2>&1
+
+# gc: --dry-run removes nothing; --format json; never a cgroup with tasks
+# or one it did not create.
+bundle "$T/bg" "/$SCRATCH/g"
+"${W[@]}" create --bundle "$T/bg" cg
+rm -rf "$R/cg"   # the runtime forgot the container (as after a crash)
+mkdir "$MEM/$SCRATCH/notours"
+"${GC[@]}" --dry-run --format json >"$T/gc.json"
+check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"dry_run\"] and [r[\"action\"] for r in d[\"records\"]]==[\"would-remove\"]" "$T/gc.json"' \
+  "gc --dry-run --format json: $(cat "$T/gc.json")"
+check '[ -d "$MEM/$SCRATCH/g" ]' "dry run removed nothing"
+sh -c 'echo $$ >'"$MEM/$SCRATCH/g/cgroup.procs"'; exec sleep 30' &
+task=$!
+sleep 0.2
+"${GC[@]}" >/dev/null
+check '[ -d "$MEM/$SCRATCH/g" ] && [ "$(records)" = 1 ]' "gc leaves a cgroup with tasks"
+kill $task; wait $task 2>/dev/null
+"${GC[@]}" >"$T/gc.txt"
+check '[ ! -e "$MEM/$SCRATCH/g" ]' "gc removes it once empty: $(cat "$T/gc.txt")"
+check '[ -d "$MEM/$SCRATCH/notours" ]' "gc never touches a cgroup it did not create"
+check 'grep -q "^partial cg" "$T/gc.txt" && [ "$(records)" = 1 ]' \
+  "the parent holding notours stays in the record for a later gc"
+rmdir "$MEM/$SCRATCH/notours"
+# A directory removed and made again by someone else (other inode).
+bundle "$T/bi" "/$SCRATCH/i"
+"${W[@]}" create --bundle "$T/bi" ci
+rm -rf "$R/ci"; rmdir "$MEM/$SCRATCH/i"; mkdir "$MEM/$SCRATCH/i"
+"${GC[@]}" >/dev/null
+check '[ -d "$MEM/$SCRATCH/i" ]' "gc leaves a directory whose inode is not the recorded one"
+rmdir "$MEM/$SCRATCH/i"
+"${GC[@]}" >/dev/null
+check '[ ! -e "$MEM/$SCRATCH" ] && [ "$(records)" = 0 ]' "gc cleans the rest"
+
+# --version: ours, then the real runtime's.
+check '[ "$("${W[@]}" --version | head -1)" = "kmemguard-runtime version '"$(sed -n 's/^project(kmemguard VERSION \([0-9.]*\).*/\1/p' "$HERE/../../CMakeLists.txt")"'" ]' "--version: our line first"
+check '"${W[@]}" --version | sed -n 2p | grep -q "^stub-runtime version 1"' "--version: then the runtime's"
+
+echo "wrapper e2e: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
