@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Wall time of `runc run` of a busybox `true` container, directly vs through
-kmemguard-runtime, as a ratio of medians over interleaved pairs; and the
-wrapper's peak RSS. A benchmark, not a test: it prints numbers, it does not
-judge them.
+"""What kmemguard-runtime adds to a runtime call, as ratios measured in one
+run (docs/benchmarks.md). A benchmark, not a test: it prints numbers.
 
-  bench/runtime_bench.py BUILD_DIR [--pairs 20]
+1. Per verb (create, start, state, delete) against a stub runtime (a static
+   C program that exits 0, bench/stub_runtime.c): the stub alone, the exec
+   floor in front of it (a static C program that only execve()s its
+   argument, bench/exec_floor.c) and the wrapper in front of it, the three
+   interleaved, medians. Added time = variant - stub alone. Targets:
+   pass-through verbs at most 1.25x the floor's added time; create at most
+   the floor's plus 1.2x the raw system calls of the cgroup work (mkdir,
+   the limit writes and rmdir, bench/floor.c's apply_set_remove).
+2. `runc run` of a busybox `true` container, directly vs through the
+   wrapper, interleaved pairs: the ratio of medians (target <= 1.03).
+3. The wrapper's peak RSS on the create path, and the processes of ours
+   alive after each verb returned (must be 0).
 
-Needs root, a cgroup v1 memory hierarchy, runc and busybox-static.
+  bench/runtime_bench.py BUILD_DIR [--pairs 20] [--verb-iters 200] [--json]
+
+Needs root, a cgroup v1 memory hierarchy, runc, busybox-static and cc.
 """
 import argparse
 import json
@@ -45,6 +56,82 @@ def timed(argv, env):
     return time.perf_counter() - t0
 
 
+def spawn_timed(argv, env):
+    """Wall time of one call, with posix_spawn (no Python fork overhead)."""
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env)
+    _, status = os.waitpid(pid, 0)
+    t = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("%s failed: %d" % (" ".join(argv), status))
+    return t
+
+
+def ours_alive(wrapper):
+    """Processes running the wrapper binary right now."""
+    n = 0
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if os.readlink("/proc/%s/exe" % p) == wrapper:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+def build_c(here, tmp, name, extra=()):
+    out = os.path.join(tmp, name)
+    subprocess.run(["cc", "-static", "-O2", "-o", out] + list(extra) +
+                   [os.path.join(here, name + ".c")], check=True)
+    return out
+
+
+def verbs(wrapper, here, tmp, scratch, iters):
+    """Per-verb medians (seconds) for stub, floor+stub, wrapper+stub."""
+    stub = build_c(here, tmp, "stub_runtime")
+    floor = build_c(here, tmp, "exec_floor")
+    floor_cg = build_c(here, tmp, "floor", ["-DKMEMGUARD_FLOOR_MAIN"])
+    bundle = os.path.join(tmp, "vbundle")
+    os.makedirs(bundle)
+    conf = os.path.join(tmp, "verbs.toml")
+    state = "/run/%s-vstate" % scratch
+    with open(conf, "w") as f:
+        f.write('runtime = "%s"\nstate-dir = "%s"\n' % (stub, state))
+    env = dict(os.environ, KMEMGUARD_CONFIG=conf)
+    root = os.path.join(tmp, "vroot")
+    kinds = {"stub": [stub], "floor": [floor, stub], "wrapper": [wrapper]}
+    times = {(k, v): [] for k in kinds for v in ("create", "start", "state",
+                                                 "delete")}
+    alive = 0
+    for i in range(iters + 5):  # five warm-up rounds, discarded
+        order = list(kinds)
+        order = order[i % 3:] + order[:i % 3]
+        for kind in order:
+            cid = "%s%d" % (kind, i)
+            with open(os.path.join(bundle, "config.json"), "w") as f:
+                json.dump({"ociVersion": "1.0.2", "linux": {
+                    "cgroupsPath": "/%s/%s" % (scratch, cid),
+                    "resources": {"memory": {"limit": 64 << 20}}}}, f)
+            for verb, extra in (("create", ["--bundle", bundle]),
+                                ("start", []), ("state", []),
+                                ("delete", [])):
+                argv = kinds[kind] + ["--root", root, verb] + extra + [cid]
+                t = spawn_timed(argv, env)
+                if i >= 5:
+                    times[(kind, verb)].append(t)
+                if kind == "wrapper":
+                    alive += ours_alive(wrapper)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    # The raw system calls of the cgroup work, as bench/floor.c makes them.
+    out = subprocess.run([floor_cg, "apply_set_remove",
+                          os.path.join(MEM, scratch, "floor"), "2000"],
+                         check=True, capture_output=True, text=True).stdout
+    raw = float(out.split()[1]) / 1e9
+    shutil.rmtree(state, ignore_errors=True)
+    return med, raw, alive
+
+
 def cleanup_scratch(scratch):
     for h in os.listdir("/sys/fs/cgroup"):
         d = os.path.join("/sys/fs/cgroup", h, scratch)
@@ -65,14 +152,38 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build_dir")
     ap.add_argument("--pairs", type=int, default=20)
+    ap.add_argument("--verb-iters", type=int, default=200)
     ap.add_argument("--json", action="store_true",
                     help="print one JSON object instead of the table")
     a = ap.parse_args()
-    wrapper = os.path.abspath(os.path.join(a.build_dir, "kmemguard-runtime"))
+    wrapper = os.path.realpath(os.path.join(a.build_dir, "kmemguard-runtime"))
+    here = os.path.dirname(os.path.abspath(__file__))
     runc = shutil.which("runc")
     scratch = "kmemguard-bench-%d" % os.getpid()
     tmp = tempfile.mkdtemp(prefix="kmemguard-bench.")
     try:
+        os.mkdir(os.path.join(MEM, scratch))
+        med, raw, alive = verbs(wrapper, here, tmp, scratch, a.verb_iters)
+        vrows = []
+        for verb in ("create", "start", "state", "delete"):
+            stub = med[("stub", verb)]
+            fl = med[("floor", verb)] - stub
+            w = med[("wrapper", verb)] - stub
+            if verb == "create":
+                limit = fl + 1.2 * raw
+                target = "<= floor + 1.2 x cgroup syscalls (%.0f us)" % (limit * 1e6)
+            elif verb == "delete":
+                limit = None
+                target = "spawn-and-wait + cleanup (no target)"
+            else:
+                limit = 1.25 * fl
+                target = "<= 1.25 x floor (%.0f us)" % (limit * 1e6)
+            vrows.append({"verb": verb, "stub_us": stub * 1e6,
+                          "floor_added_us": fl * 1e6,
+                          "wrapper_added_us": w * 1e6,
+                          "ratio_to_floor": w / fl if fl > 0 else None,
+                          "target": target,
+                          "met": None if limit is None else w <= limit})
         bundle = os.path.join(tmp, "bundle")
         # Each run gets its own cgroup (the path below is rewritten per id).
         make_bundle(bundle, "/%s/x" % scratch)
@@ -113,8 +224,24 @@ def main():
         if a.json:
             print(json.dumps({"pairs": a.pairs, "direct_ms": md * 1000,
                               "wrapped_ms": mw * 1000, "ratio": mw / md,
-                              "rss_kib": rss_kib}))
+                              "rss_kib": rss_kib, "verbs": vrows,
+                              "verb_iters": a.verb_iters,
+                              "cgroup_syscalls_us": raw * 1e6,
+                              "ours_alive_after_verbs": alive}))
             return 0
+        print("Per verb against a stub runtime, medians of %d interleaved rounds"
+              % a.verb_iters)
+        print("(cgroup work as raw syscalls, floor.c apply_set_remove: %.1f us)\n"
+              % (raw * 1e6))
+        print("| verb | stub alone | added by exec floor | added by wrapper | wrapper/floor | target | met |")
+        print("|---|---|---|---|---|---|---|")
+        for r in vrows:
+            print("| %s | %.0f us | %.0f us | %.0f us | %s | %s | %s |" % (
+                r["verb"], r["stub_us"], r["floor_added_us"],
+                r["wrapper_added_us"],
+                "%.2f" % r["ratio_to_floor"] if r["ratio_to_floor"] else "-",
+                r["target"], {True: "yes", False: "NO", None: "-"}[r["met"]]))
+        print("\nprocesses of ours alive after the verbs returned: %d\n" % alive)
         print("| measurement | value |")
         print("|---|---|")
         print("| pairs | %d (interleaved, order alternating, 2 warm-up pairs dropped) |" % a.pairs)
