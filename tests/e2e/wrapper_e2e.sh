@@ -88,11 +88,9 @@ if command -v strace >/dev/null; then
   runner=$!
   sleep 1
   holders=$(for p in /proc/[0-9]*; do
-              [ "$(readlink "$p/fd/7" 2>/dev/null)" = "$T/fd7" ] && [ "${p#/proc/}" != $$ ] &&
-                [ "$(readlink "$p/exe")" != "$(readlink -f "$(command -v strace)")" ] &&
-                basename "$(readlink "$p/exe")"
-            done | sort | tr '\n' ' ')
-  check '[ -n "$holders" ] && [[ "$holders" != *kmemguard-runtime* ]]' \
+              [ "$(readlink "$p/fd/7" 2>/dev/null)" = "$T/fd7" ] && readlink "$p/exe"
+            done | sort -u | tr '\n' ' ')
+  check '[ -n "$holders" ] && [[ " $holders" != *" $WRAPPER "* ]]' \
     "defect 5: no process of ours holds fd 7 during run: '$holders'"
   check '[ -z "$(ours)" ]' "defect 5: no watcher alive during a foreground run: $(ours)"
   wait $runner
