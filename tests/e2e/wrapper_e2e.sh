@@ -169,7 +169,7 @@ kill $task; wait $task 2>/dev/null
 check '[ ! -e "$MEM/$SCRATCH/g" ]' "gc removes it once empty: $(cat "$T/gc.txt")"
 check '[ -d "$MEM/$SCRATCH/notours" ]' "gc never touches a cgroup it did not create"
 check 'grep -q "^partial cg" "$T/gc.txt" && [ "$(records)" = 1 ]' \
-  "the parent holding notours stays in the record for a later gc"
+  "the parent holding notours stays in the record for a later gc: $(cat "$T/gc.txt"; records)"
 rmdir "$MEM/$SCRATCH/notours"
 # A directory removed and made again by someone else (other inode).
 bundle "$T/bi" "/$SCRATCH/i"
