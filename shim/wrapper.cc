@@ -293,7 +293,7 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
   absl::StatusOr<std::string> text = ReadHostFile(config_path);
   if (!text.ok()) return text.status();
   absl::StatusOr<OciCgroupConfig> oci =
-      ParseOciConfig(*text, a.container_id, a.systemd_cgroup);
+      ParseOciCgroupConfigLean(*text, a.container_id, a.systemd_cgroup);
   if (!oci.ok()) {
     return WithMessage(
         oci.status(),
