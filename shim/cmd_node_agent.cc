@@ -2,6 +2,7 @@
 
 #include "cmd_node_agent.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -109,19 +110,62 @@ absl::Status WriteDoctorTextfile(const NodeAgentFlags& f) {
                                    DoctorReportToPrometheus(report), 0644);
 }
 
-// Waits up to `d` for SIGTERM or SIGINT (blocked by the caller); true when
-// one came.
-bool WaitForStop(const sigset_t& stop, absl::Duration d) {
-  timespec ts = absl::ToTimespec(d);
-  while (true) {
-    int sig = sigtimedwait(&stop, nullptr, &ts);
-    if (sig > 0) {
-      Log(absl::StrCat("signal ", sig, ", exiting"));
-      return true;
-    }
-    if (errno == EAGAIN) return false;
-    if (errno != EINTR) return false;
+// The stop signal (SIGTERM from the kubelet, SIGINT by hand), or 0. A
+// handler that only records it, rather than a blocked mask taken with
+// sigtimedwait: a blocked mask is inherited across fork and execve
+// (signal(7), "Signal mask and pending signals"), so every runtime that
+// doctor runs for `--version` would start unable to be stopped with SIGTERM.
+// A caught signal's disposition is reset to the default by execve, so the
+// children see neither the handler nor a mask of ours.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Installs the handler and unblocks the stop signals (a parent may have left
+// them blocked). SA_RESTART: a signal arriving during a step restarts the
+// file reads and writes instead of failing them; the step finishes and the
+// loop stops before the next one, so no file is left half-done.
+void CatchStopSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigset_t stop = StopSignals();
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+}
+
+// Waits up to `d` for a stop signal; true when one came (now or during the
+// step before). The signals are blocked only while the flag is tested, and
+// ppoll unblocks them atomically for the sleep, so one arriving between the
+// test and the sleep still ends the sleep.
+bool WaitForStop(absl::Duration d) {
+  sigset_t stop = StopSignals();
+  sigset_t during_sleep;
+  sigprocmask(SIG_BLOCK, &stop, &during_sleep);
+  sigdelset(&during_sleep, SIGTERM);
+  sigdelset(&during_sleep, SIGINT);
+  const absl::Time deadline = absl::Now() + d;
+  while (g_stop_signal == 0) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    timespec ts = absl::ToTimespec(left);
+    ppoll(nullptr, 0, left == absl::InfiniteDuration() ? nullptr : &ts,
+          &during_sleep);
   }
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+  if (g_stop_signal == 0) return false;
+  Log(absl::StrCat("signal ", static_cast<int>(g_stop_signal), ", exiting"));
+  return true;
 }
 
 int RunNodeAgent(NodeAgentFlags f) {
@@ -135,13 +179,8 @@ int RunNodeAgent(NodeAgentFlags f) {
     f.host_root.pop_back();
   }
   if (f.host_root == "/") f.host_root.clear();
-  // SIGTERM (the kubelet stopping the pod) is taken synchronously between
-  // steps, so a file is never left half-done.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  // SIGTERM (the kubelet stopping the pod) ends the agent between steps.
+  CatchStopSignals();
 
   std::string engine = f.engine;
   if (engine == "auto") {
@@ -172,7 +211,7 @@ int RunNodeAgent(NodeAgentFlags f) {
     }
     Log("configuration removed; binaries left in place");
     if (f.once) return kExitOk;
-    WaitForStop(stop, absl::InfiniteDuration());
+    WaitForStop(absl::InfiniteDuration());
     return kExitOk;
   }
 
@@ -222,7 +261,7 @@ int RunNodeAgent(NodeAgentFlags f) {
     // then trips KmemguardDoctorMetricsStale.
     if (!s.ok()) PrintWarning(s.message());
     if (f.once) return s.ok() ? kExitOk : kExitError;
-    if (WaitForStop(stop, period)) return kExitOk;
+    if (WaitForStop(period)) return kExitOk;
   }
 }
 

@@ -8,6 +8,7 @@
 #     (promtool-clean when promtool is there);
 #   - a second run changes nothing (same inodes, same bytes);
 #   - the loop rewrites the metrics every --period and exits 0 on SIGTERM;
+#   - the runtimes doctor probes start with no signal blocked by the agent;
 #   - --remove restores daemon.json byte for byte and removes the metrics;
 #   - containerd detected by its socket; a node with no engine socket fails
 #     with a message, having installed nothing.
@@ -99,6 +100,49 @@ if kill -0 $AGENT 2>/dev/null; then bad "node-agent ignored SIGTERM"; else
   wait $AGENT; rc=$?; [ "$rc" = 0 ] || bad "exit $rc on SIGTERM"; fi
 AGENT=""
 ls "$H/var/lib/prometheus/node-exporter" | grep -v '^kmemguard.prom$' && bad "temporary files left"
+
+# The runtimes doctor probes (`runc --version`) start with no signal of the
+# agent's blocked: a blocked SIGTERM is inherited across execve and would
+# leave them deaf to the kubelet's SIGTERM. A fake runc on the search path
+# records its own SigBlk, for --once and in the loop.
+mkdir -p "$T/sigbin"
+cat >"$T/sigbin/runc" <<SH
+#!/bin/sh
+grep '^SigBlk:' /proc/self/status | tr -d ' \t' | cut -d: -f2 >>"$T/sigblk"
+echo "runc version 1.0.0-rc93"
+SH
+chmod +x "$T/sigbin/runc"
+# What a child of ours inherits anyway, less SIGINT (bit 1) and SIGTERM
+# (bit 14), which the agent unblocks for itself.
+base=$(grep '^SigBlk:' /proc/self/status | tr -d ' \t' | cut -d: -f2)
+want=$(printf '%016x' $((16#$base & ~0x4002)))
+sigcheck() {  # WHAT
+  [ -s "$T/sigblk" ] || { bad "$1: the fake runc was not run"; return; }
+  while read -r m; do
+    [ "$m" = "$want" ] || bad "$1: a runtime probe started with SigBlk $m (want $want)"
+  done <"$T/sigblk"
+  rm -f "$T/sigblk"
+}
+agent_sig() {
+  "$KMG" node-agent --host-root "$H" --bin-dir "$T/image" --proc "$FIX/proc" \
+    --sys "$FIX/sys" --runtime-path "$T/sigbin" "$@"
+}
+agent_sig --once >"$T/out" 2>"$T/err" || bad "--once with the fake runc: $(cat "$T/err")"
+sigcheck "--once"
+# Not through the function: $! must be the agent, not a subshell.
+"$KMG" node-agent --host-root "$H" --bin-dir "$T/image" --proc "$FIX/proc" \
+  --sys "$FIX/sys" --runtime-path "$T/sigbin" --period 100ms >"$T/loop.out" 2>&1 &
+AGENT=$!
+for _ in $(seq 1 50); do
+  [ "$(cat "$T/sigblk" 2>/dev/null | wc -l)" -ge 2 ] && break
+  sleep 0.1
+done
+kill -TERM $AGENT
+for _ in $(seq 1 25); do kill -0 $AGENT 2>/dev/null || break; sleep 0.2; done
+if kill -0 $AGENT 2>/dev/null; then bad "node-agent ignored SIGTERM (fake runc)"; else
+  wait $AGENT; rc=$?; [ "$rc" = 0 ] || bad "exit $rc on SIGTERM (fake runc)"; fi
+AGENT=""
+sigcheck "the loop"
 
 # Rollback.
 agent --remove --once >"$T/out" 2>"$T/err" || bad "--remove: $(cat "$T/err")"
