@@ -82,6 +82,7 @@ ConfigureOptions NodeConfigureOptions(const NodeAgentFlags& f,
   o.state_dir = absl::StrCat(f.host_root, "/var/lib/kmemguard/configure");
   o.set_as_default = f.set_as_default;
   o.remove = f.remove;
+  o.host_root = f.host_root;
   return o;
 }
 

@@ -10,6 +10,7 @@
 #   - the loop rewrites the metrics every --period and exits 0 on SIGTERM;
 #   - the runtimes doctor probes start with no signal blocked by the agent;
 #   - --remove restores daemon.json byte for byte and removes the metrics;
+#   - a daemon.json that is an absolute link is followed under --host-root;
 #   - containerd detected by its socket; a node with no engine socket fails
 #     with a message, having installed nothing.
 #
@@ -161,6 +162,22 @@ grep -q 'BinaryName = "/usr/local/bin/kmemguard-runtime"' "$H/etc/containerd/con
 grep -q "does not import" "$T/err" && bad "containerd: import warning with the import present"
 agent --remove --once >"$T/out" 2>"$T/err" || bad "containerd --remove: $(cat "$T/err")"
 [ -e "$H/etc/containerd/conf.d/99-kmemguard.toml" ] && bad "containerd --remove left the drop-in"
+
+# daemon.json as an absolute symbolic link on the node: it points into the
+# node's /, i.e. under --host-root, never into the pod's own /etc. The file
+# it names is configured and restored; the link stays.
+H=$T/node-link
+mkdir -p "$H/etc/docker" "$H/srv/docker"
+sock "$H/run/docker.sock"
+printf '{"data-root": "/srv/docker"}' >"$H/srv/docker/daemon.json"
+cp "$H/srv/docker/daemon.json" "$T/linked.orig"
+ln -s /srv/docker/daemon.json "$H/etc/docker/daemon.json"
+agent --once >"$T/out" 2>"$T/err" || bad "linked daemon.json: $(cat "$T/err")"
+[ -L "$H/etc/docker/daemon.json" ] || bad "linked daemon.json: the link was replaced by a file"
+grep -q kmemguard-runtime "$H/srv/docker/daemon.json" || bad "linked daemon.json: the node's file not configured"
+agent --remove --once >"$T/out" 2>"$T/err" || bad "linked daemon.json --remove: $(cat "$T/err")"
+[ -L "$H/etc/docker/daemon.json" ] || bad "linked daemon.json: --remove replaced the link"
+cmp -s "$T/linked.orig" "$H/srv/docker/daemon.json" || bad "linked daemon.json: not restored"
 
 # No engine: a clear error, nothing installed.
 H=$T/node-bare
