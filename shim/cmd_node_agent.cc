@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli_common.h"
 #include "cmd_configure.h"
@@ -105,8 +107,24 @@ std::string TextfilePath(const NodeAgentFlags& f) {
   return absl::StrCat(f.host_root, f.textfile_dir, "/kmemguard.prom");
 }
 
+// Creates the missing directories of `dir` with mode 0755. The textfile
+// directory must be searchable by node-exporter, which runs as its own user
+// (Debian: prometheus); WriteFileAtomically would create it 0700, and
+// node-exporter would then serve nothing of ours without a word.
+absl::Status MakeReadableDirs(const std::string& dir) {
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    std::string prefix = dir.substr(0, slash);
+    if (!prefix.empty() && mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "mkdir", prefix);
+    }
+    if (slash == std::string::npos) return absl::OkStatus();
+  }
+}
+
 absl::Status WriteDoctorTextfile(const NodeAgentFlags& f) {
   DoctorReport report = RunDoctor(NodeDoctorOptions(f));
+  absl::Status s = MakeReadableDirs(absl::StrCat(f.host_root, f.textfile_dir));
+  if (!s.ok()) return s;
   return shim::WriteFileAtomically(TextfilePath(f),
                                    DoctorReportToPrometheus(report), 0644);
 }
@@ -242,8 +260,7 @@ int RunNodeAgent(NodeAgentFlags f) {
     if (engine == "containerd") {
       absl::StatusOr<std::string> main_config =
           ReadFileText(absl::StrCat(f.host_root, "/etc/containerd/config.toml"));
-      if (!main_config.ok() ||
-          !absl::StrContains(*main_config, "/etc/containerd/conf.d/")) {
+      if (!main_config.ok() || !ContainerdImportsConfD(*main_config)) {
         PrintWarning(
             "/etc/containerd/config.toml does not import "
             "/etc/containerd/conf.d/*.toml; containerd will not see the "
@@ -267,6 +284,29 @@ int RunNodeAgent(NodeAgentFlags f) {
 }
 
 }  // namespace
+
+bool ContainerdImportsConfD(const std::string& config_toml) {
+  // Top-level `imports = [...]` (containerd's config.toml, version 2), the
+  // array possibly over several lines; comments dropped. A commented-out
+  // imports line, or one inside a [table], imports nothing.
+  std::string imports;
+  bool in_imports = false;
+  for (absl::string_view line : absl::StrSplit(config_toml, '\n')) {
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (!in_imports) {
+      if (absl::StartsWith(line, "[")) break;  // the first table: too late
+      if (!absl::StartsWith(line, "imports")) continue;
+      absl::string_view rest =
+          absl::StripLeadingAsciiWhitespace(line.substr(7));
+      if (!absl::StartsWith(rest, "=")) continue;
+      in_imports = true;
+    }
+    absl::StrAppend(&imports, line, "\n");
+    if (absl::StrContains(line, "]")) break;
+  }
+  return absl::StrContains(imports, "\"/etc/containerd/conf.d/*.toml\"") ||
+         absl::StrContains(imports, "\"/etc/containerd/conf.d/99-kmemguard.toml\"");
+}
 
 absl::StatusOr<std::string> DetectNodeEngine(const std::string& host_root) {
   // Docker first: on a dockershim node dockerd runs on top of containerd,

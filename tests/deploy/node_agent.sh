@@ -43,7 +43,8 @@ done
 cp "$KMG" "$T/image/kmemguard"
 
 H=$T/node
-mkdir -p "$H/etc/docker" "$H/usr/local/bin"
+mkdir -p "$H/etc/docker" "$H/usr/local/bin" "$H/var/lib"
+chmod 755 "$H/var/lib"
 sock "$H/run/docker.sock"
 printf '{"log-driver":"journald"}' >"$H/etc/docker/daemon.json"
 cp "$H/etc/docker/daemon.json" "$T/daemon.json.orig"
@@ -68,6 +69,10 @@ PROM=$H/var/lib/prometheus/node-exporter/kmemguard.prom
 grep -q '^kmemguard_doctor_verdict 2$' "$PROM" || bad "metrics: $(head -5 "$PROM")"
 grep -q '^kmemguard_memcg_ids_in_use 60000$' "$PROM" || bad "metrics: in_use"
 [ "$(stat -c %a "$PROM")" = 644 ] || bad "metrics mode $(stat -c %a "$PROM") (node-exporter runs as its own user)"
+# The textfile directory did not exist: created searchable for node-exporter.
+for d in var/lib/prometheus var/lib/prometheus/node-exporter; do
+  [ "$(stat -c %a "$H/$d")" = 755 ] || bad "$d created with mode $(stat -c %a "$H/$d") (node-exporter cannot read it)"
+done
 if command -v promtool >/dev/null; then
   promtool check metrics <"$PROM" || bad "promtool check metrics"
 fi
@@ -162,6 +167,19 @@ grep -q 'BinaryName = "/usr/local/bin/kmemguard-runtime"' "$H/etc/containerd/con
 grep -q "does not import" "$T/err" && bad "containerd: import warning with the import present"
 agent --remove --once >"$T/out" 2>"$T/err" || bad "containerd --remove: $(cat "$T/err")"
 [ -e "$H/etc/containerd/conf.d/99-kmemguard.toml" ] && bad "containerd --remove left the drop-in"
+# The import warning reads the TOML: an imports line commented out, or
+# inside a table, imports nothing; a multi-line array does.
+imports_case() {  # EXPECT(warn|quiet) CONFIG_TEXT
+  printf '%b' "$2" >"$H/etc/containerd/config.toml"
+  agent --once >"$T/out" 2>"$T/err" || bad "containerd ($2): $(cat "$T/err")"
+  if grep -q "does not import" "$T/err"; then got=warn; else got=quiet; fi
+  [ $got = "$1" ] || bad "containerd config.toml '$2': import warning $got, want $1"
+}
+imports_case warn 'version = 2\n# imports = ["/etc/containerd/conf.d/*.toml"]\n'
+imports_case warn 'version = 2\n[plugins]\n  imports = ["/etc/containerd/conf.d/*.toml"]\n'
+imports_case warn 'version = 2\nimports = ["/etc/containerd/other/*.toml"]\n'
+imports_case quiet 'version = 2\nimports = [\n  "/etc/containerd/extra.toml",  # theirs\n  "/etc/containerd/conf.d/*.toml",\n]\n[plugins]\n'
+agent --remove --once >"$T/out" 2>"$T/err" || bad "containerd --remove: $(cat "$T/err")"
 
 # daemon.json as an absolute symbolic link on the node: it points into the
 # node's /, i.e. under --host-root, never into the pod's own /etc. The file
