@@ -25,6 +25,7 @@
 #include "kmemguard/doctor.h"
 #include "kmemguard/status.h"
 #include "process.h"
+#include "shim_config.h"
 
 namespace kmemguard::cli {
 namespace {
@@ -88,9 +89,32 @@ ConfigureOptions NodeConfigureOptions(const NodeAgentFlags& f,
   return o;
 }
 
+// The node's kmemguard-runtime state directory, as the pod sees it: the
+// node's /etc/kmemguard/config.toml `state-dir` (else the default
+// /run/kmemguard) under --host-root. Doctor reads the unguarded-starts
+// counter there; the pod's own /run has none, and the count would be
+// missing on every node of the DaemonSet.
+std::string NodeStateDir(const NodeAgentFlags& f) {
+  const std::string path =
+      absl::StrCat(f.host_root, "/etc/kmemguard/config.toml");
+  std::string dir = kDefaultStateDir;
+  absl::StatusOr<std::string> text = ReadFileText(path);
+  if (text.ok()) {
+    absl::StatusOr<shim::ShimConfig> config = shim::ParseShimConfig(*text, path);
+    if (config.ok()) {
+      dir = config->state_dir;
+    } else {
+      PrintWarning(absl::StrCat(config.status().message(),
+                                "; reading the counter in ", dir));
+    }
+  }
+  return absl::StrCat(f.host_root, dir);
+}
+
 DoctorOptions NodeDoctorOptions(const NodeAgentFlags& f) {
   DoctorOptions o;
   o.proc_root = f.proc_root;
+  o.state_dir = NodeStateDir(f);
   o.sys_root = f.sys_root.empty() ? absl::StrCat(f.host_root, "/sys") : f.sys_root;
   if (!f.runtime_path.empty()) {
     o.search_path = absl::StrSplit(f.runtime_path, ':', absl::SkipEmpty());

@@ -6,6 +6,7 @@
 #   - docker detected by its socket; the binaries installed (mode 0755, byte
 #     for byte), daemon.json configured, the metrics file written
 #     (promtool-clean when promtool is there);
+#   - doctor reads the node's unguarded-starts counter (its state-dir);
 #   - a second run changes nothing (same inodes, same bytes);
 #   - the loop rewrites the metrics every --period and exits 0 on SIGTERM;
 #   - the runtimes doctor probes start with no signal blocked by the agent;
@@ -76,6 +77,21 @@ done
 if command -v promtool >/dev/null; then
   promtool check metrics <"$PROM" || bad "promtool check metrics"
 fi
+
+# Doctor reads the node's unguarded-starts counter, under --host-root (the
+# state-dir of the node's config.toml), not the pod's own /run.
+grep -q '^kmemguard_unguarded_starts_total 0$' "$PROM" ||
+  bad "unguarded counter of an empty node: $(grep unguarded "$PROM")"
+mkdir -p "$H/etc/kmemguard" "$H/var/run-kmg"
+printf 'state-dir = "/var/run-kmg"\n' >"$H/etc/kmemguard/config.toml"
+printf '%-255s\n' "1700000000 ctr-1 could not create the memory cgroup" >"$H/var/run-kmg/unguarded-starts"
+agent --once >"$T/out" 2>"$T/err" || bad "unguarded run: $(cat "$T/err")"
+grep -q '^kmemguard_unguarded_starts_total 1$' "$PROM" ||
+  bad "the node's unguarded counter not read: $(grep unguarded "$PROM")"
+grep -q '^kmemguard_unguarded_last_start_timestamp_seconds 1700000000$' "$PROM" ||
+  bad "the node's last unguarded start: $(grep unguarded "$PROM")"
+rm -r "$H/etc/kmemguard" "$H/var/run-kmg"
+agent --once >"$T/out" 2>"$T/err" || bad "run after the unguarded one: $(cat "$T/err")"
 
 # Twice = once.
 stat -c '%i %Y' "$H"/usr/local/bin/* >"$T/inodes1"
