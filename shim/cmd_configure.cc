@@ -280,6 +280,13 @@ absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) 
     absl::StatusOr<ConfigureRecord> r =
         ConfigureRecordFromJson(**record_text, record_path);
     if (!r.ok()) return r.status();
+    // Records are named by engine and file name only: another file of the
+    // same name would otherwise get this one's original bytes on --remove.
+    if (r->target != target) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          record_path, " records ", r->target, ", not ", target,
+          "; configure that one with its own --state-dir"));
+    }
     record = *r;
   }
 

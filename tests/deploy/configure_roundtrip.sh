@@ -169,5 +169,19 @@ same "$f" "$T/docker/comments.orig" || bad "comments: file changed"
 [ -e "$T/state/docker-comments.json.json" ] && bad "comments: record left behind"
 ls "$T/docker" | grep -q '\.tmp\.' && bad "comments: temporary file left behind"
 
+# --- two files of the same name share a record name: the second is refused
+# (naming both), never given the first one's original bytes on --remove.
+mkdir -p "$T/same1" "$T/same2"
+printf '{"one": 1}' >"$T/same1/daemon.json"
+printf '{"two": 2}' >"$T/same2/daemon.json"
+cp "$T/same2/daemon.json" "$T/same2.orig"
+cfg docker "$T/same1/daemon.json" || bad "same name: first configure: $(cat "$T/err")"
+cfg docker "$T/same2/daemon.json" && bad "same name: second configure accepted the first one's record"
+grep -q "$T/same1/daemon.json, not $T/same2/daemon.json" "$T/err" || bad "same name: message: $(cat "$T/err")"
+same "$T/same2/daemon.json" "$T/same2.orig" || bad "same name: the second file was changed"
+cfg docker "$T/same2/daemon.json" --remove
+same "$T/same2/daemon.json" "$T/same2.orig" || bad "same name: --remove wrote the first file's bytes into the second"
+cfg docker "$T/same1/daemon.json" --remove || bad "same name: --remove of the first: $(cat "$T/err")"
+
 [ $fail = 0 ] && echo "PASS: configure idempotent, --remove restores, for docker, containerd, crio, podman"
 exit $fail
