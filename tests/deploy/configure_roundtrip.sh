@@ -111,7 +111,12 @@ same "$f" "$T/podman/damaged.before" || bad "podman damaged: file changed"
 # goes: a daemon.json of root:daemon 0640 (root:docker on a real node) must
 # not become root:root, nor an edited one 0644 (world-readable).
 owner() { stat -c '%a %u:%g' "$1"; }
-for how in untouched edited by-hand; do
+owner_cases="untouched edited by-hand"
+if [ "$(id -u)" != 0 ]; then
+  echo "NOTE: not root: the owner cases (chgrp daemon) are not run"
+  owner_cases=""
+fi
+for how in $owner_cases; do
   f=$T/docker/owned-$how.json
   if [ $how = by-hand ]; then
     printf '{"runtimes": {"kmemguard": {"path": "/k"}}, "a": 1}\n' >"$f"
