@@ -2,7 +2,9 @@
 
 #include "cmd_configure.h"
 
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -97,12 +99,74 @@ absl::StatusOr<std::optional<std::string>> ReadIfExists(const std::string& path)
   return text.status();
 }
 
-absl::Status ApplyChange(const std::string& path, const FileChange& c) {
-  if (c.action == FileChange::Action::kWrite) {
-    return shim::WriteFileAtomically(path, c.content, c.mode);
+// Mode and owner a configuration file is written with.
+struct FileOwner {
+  unsigned mode = 0644;
+  int64_t uid = -1;  // -1: as created (root)
+  int64_t gid = -1;
+};
+
+// The file at `path` now: its mode and owner; the defaults when missing.
+FileOwner CurrentOwner(const std::string& path) {
+  FileOwner m;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    m.mode = st.st_mode & 07777;
+    m.uid = st.st_uid;
+    m.gid = st.st_gid;
   }
-  if (c.action == FileChange::Action::kRemove) return shim::RemoveFile(path);
+  return m;
+}
+
+// Writes `content` to `path` atomically with `m`'s mode, then gives it `m`'s
+// owner: a daemon.json of root:docker 0640 stays so. (The rename creates a
+// new inode owned by us; chown right after it, as WriteFileAtomically sets
+// only the mode.)
+absl::Status WriteConfigFile(const std::string& path, const std::string& content,
+                             const FileOwner& m) {
+  absl::Status s = shim::WriteFileAtomically(path, content, m.mode);
+  if (!s.ok()) return s;
+  if (m.uid < 0 && m.gid < 0) return absl::OkStatus();
+  const uid_t uid = m.uid < 0 ? static_cast<uid_t>(-1) : static_cast<uid_t>(m.uid);
+  const gid_t gid = m.gid < 0 ? static_cast<gid_t>(-1) : static_cast<gid_t>(m.gid);
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && (uid == static_cast<uid_t>(-1) || st.st_uid == uid) &&
+      (gid == static_cast<gid_t>(-1) || st.st_gid == gid)) {
+    return absl::OkStatus();
+  }
+  if (chown(path.c_str(), uid, gid) != 0) {
+    return ErrnoError(errno, "chown", path,
+                      absl::StrCat(m.uid, ":", m.gid));
+  }
   return absl::OkStatus();
+}
+
+// The file configure reads and writes for `target`: the target itself, or,
+// when it is a symbolic link, the file the link names (so the link stays,
+// as an administrator who keeps daemon.json elsewhere set it). An absolute
+// link is taken under `host_root` ("" for /): node-agent sees the node's
+// /etc at /host/etc, and the node's links point into the node's /.
+absl::StatusOr<std::string> ResolveTarget(const std::string& target,
+                                          const std::string& host_root) {
+  std::string path = target;
+  // 40: the kernel's own limit on links followed in one lookup
+  // (MAXSYMLINKS, path_resolution(7)).
+  for (int hops = 0;; ++hops) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT && hops == 0) return target;
+      // A dangling link: writing would replace the link with a file.
+      return ErrnoError(errno, "follow the symbolic link", target, path);
+    }
+    if (!S_ISLNK(st.st_mode)) return path;
+    if (hops == 40) return ErrnoError(ELOOP, "follow the symbolic link", target);
+    char buf[PATH_MAX];
+    ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+    if (n < 0) return ErrnoError(errno, "readlink", path);
+    std::string link(buf, static_cast<size_t>(n));
+    path = link[0] == '/' ? absl::StrCat(host_root, link)
+                          : absl::StrCat(path.substr(0, path.rfind('/') + 1), link);
+  }
 }
 
 const char* EngineReloadHint(const std::string& engine) {
@@ -126,6 +190,8 @@ std::string ConfigureRecordToJson(const ConfigureRecord& r) {
       {"existed", r.existed},
       {"original_base64", absl::Base64Escape(r.original)},
       {"mode", r.mode},
+      {"uid", r.uid},
+      {"gid", r.gid},
       {"written_base64", absl::Base64Escape(r.written)}};
   return j.dump(2) + "\n";
 }
@@ -138,6 +204,9 @@ absl::StatusOr<ConfigureRecord> ConfigureRecordFromJson(
     r.target = j.at("target").get<std::string>();
     r.existed = j.at("existed").get<bool>();
     r.mode = j.at("mode").get<unsigned>() & 07777;
+    // Absent from records of older versions: the owner is then left as is.
+    r.uid = j.value("uid", int64_t{-1});
+    r.gid = j.value("gid", int64_t{-1});
     if (!absl::Base64Unescape(j.at("original_base64").get<std::string>(),
                               &r.original) ||
         !absl::Base64Unescape(j.at("written_base64").get<std::string>(),
@@ -162,7 +231,6 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
     const ConfigureOptions& o, const std::optional<std::string>& current,
     const std::optional<ConfigureRecord>& record) {
   FileChange c;
-  if (record.has_value()) c.mode = record->mode;
   if (!current.has_value()) {
     if (record.has_value() && record->existed) {
       c.note = "the file is gone; the original is not put back";
@@ -173,6 +241,7 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
     if (record->existed) {
       c.action = FileChange::Action::kWrite;
       c.content = record->original;
+      c.restores_original = true;
     } else {
       c.action = FileChange::Action::kRemove;
     }
@@ -189,6 +258,7 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
   if (record.has_value() && record->existed) {
     c.action = FileChange::Action::kWrite;
     c.content = record->original;
+    c.restores_original = true;
   } else {
     c.action = FileChange::Action::kRemove;
   }
@@ -196,8 +266,11 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
 }
 
 absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) {
-  absl::StatusOr<std::optional<std::string>> current = ReadIfExists(target);
+  absl::StatusOr<std::string> file = ResolveTarget(target, o.host_root);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::optional<std::string>> current = ReadIfExists(*file);
   if (!current.ok()) return current.status();
+  const FileOwner current_owner = CurrentOwner(*file);
   const std::string record_path = ConfigureRecordPath(o, target);
   absl::StatusOr<std::optional<std::string>> record_text =
       ReadIfExists(record_path);
@@ -207,6 +280,13 @@ absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) 
     absl::StatusOr<ConfigureRecord> r =
         ConfigureRecordFromJson(**record_text, record_path);
     if (!r.ok()) return r.status();
+    // Records are named by engine and file name only: another file of the
+    // same name would otherwise get this one's original bytes on --remove.
+    if (r->target != target) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          record_path, " records ", r->target, ", not ", target,
+          "; configure that one with its own --state-dir"));
+    }
     record = *r;
   }
 
@@ -227,7 +307,16 @@ absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) 
                   change->content.c_str());
       return absl::OkStatus();
     }
-    absl::Status s = ApplyChange(target, *change);
+    absl::Status s;
+    if (change->action == FileChange::Action::kWrite) {
+      FileOwner owner = current_owner;
+      if (change->restores_original && record.has_value()) {
+        owner = {record->mode, record->uid, record->gid};
+      }
+      s = WriteConfigFile(*file, change->content, owner);
+    } else if (change->action == FileChange::Action::kRemove) {
+      s = shim::RemoveFile(*file);
+    }
     if (!s.ok()) return s;
     // The record goes last: a failure above leaves it for another try.
     s = shim::RemoveFile(record_path);
@@ -260,16 +349,17 @@ absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target) 
     record->target = target;
     record->existed = current->has_value();
     record->original = current->value_or("");
-    struct stat st;
-    if (record->existed && stat(target.c_str(), &st) == 0) {
-      record->mode = st.st_mode & 07777;
+    if (record->existed) {
+      record->mode = current_owner.mode;
+      record->uid = current_owner.uid;
+      record->gid = current_owner.gid;
     }
   }
   record->written = *content;
   // The record first: once the file changes, --remove can undo it.
   absl::Status s = shim::WriteFileAtomically(record_path,
                                              ConfigureRecordToJson(*record));
-  if (s.ok()) s = shim::WriteFileAtomically(target, *content, record->mode);
+  if (s.ok()) s = WriteConfigFile(*file, *content, current_owner);
   if (!s.ok()) return s;
   std::printf("wrote %s; then: %s\n", target.c_str(),
               EngineReloadHint(o.engine));

@@ -11,6 +11,7 @@
 #ifndef KMEMGUARD_SHIM_CMD_CONFIGURE_H_
 #define KMEMGUARD_SHIM_CMD_CONFIGURE_H_
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct ConfigureOptions {
   bool dry_run = false;
   bool remove = false;
   std::string state_dir = "/var/lib/kmemguard/configure";
+  // Where absolute symbolic links in the target point into: "" (/) or, in
+  // node-agent, the node's root as mounted in the pod.
+  std::string host_root;
 };
 
 // What configure changed in one engine file, kept to undo it.
@@ -37,6 +41,8 @@ struct ConfigureRecord {
   bool existed = false;    // the file existed before the first configure
   std::string original;    // its bytes then
   unsigned mode = 0644;    // its permission bits then
+  int64_t uid = -1;        // its owner then; -1: not recorded (older
+  int64_t gid = -1;        // records, or no file): leave the owner alone
   std::string written;     // the bytes the last configure wrote
 };
 
@@ -54,7 +60,10 @@ struct FileChange {
   enum class Action { kKeep, kWrite, kRemove };
   Action action = Action::kKeep;
   std::string content;
-  unsigned mode = 0644;
+  // kWrite of the record's original bytes: they go back with the record's
+  // mode and owner. Any other kWrite keeps the file's current mode and
+  // owner (somebody else's edit in between is theirs to keep).
+  bool restores_original = false;
   std::string note;  // a warning for the operator, or ""
 };
 
@@ -70,7 +79,9 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
     const std::optional<ConfigureRecord>& record);
 
 // Runs configure (or --remove with o.remove) on `target`: reads the file and
-// the record, writes both. Prints what it did to stdout. Used by the
+// the record, writes both. A symbolic link is followed: the file it names is
+// changed in place and the link stays. A file written over keeps its mode
+// and owner. Prints what it did to stdout. Used by the
 // `configure` subcommand and by `node-agent`.
 absl::Status RunConfigure(const ConfigureOptions& o, const std::string& target);
 

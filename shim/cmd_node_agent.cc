@@ -2,6 +2,7 @@
 
 #include "cmd_node_agent.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,16 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli_common.h"
 #include "cmd_configure.h"
 #include "kmemguard/doctor.h"
 #include "kmemguard/status.h"
 #include "process.h"
+#include "shim_config.h"
 
 namespace kmemguard::cli {
 namespace {
@@ -81,12 +85,36 @@ ConfigureOptions NodeConfigureOptions(const NodeAgentFlags& f,
   o.state_dir = absl::StrCat(f.host_root, "/var/lib/kmemguard/configure");
   o.set_as_default = f.set_as_default;
   o.remove = f.remove;
+  o.host_root = f.host_root;
   return o;
+}
+
+// The node's kmemguard-runtime state directory, as the pod sees it: the
+// node's /etc/kmemguard/config.toml `state-dir` (else the default
+// /run/kmemguard) under --host-root. Doctor reads the unguarded-starts
+// counter there; the pod's own /run has none, and the count would be
+// missing on every node of the DaemonSet.
+std::string NodeStateDir(const NodeAgentFlags& f) {
+  const std::string path =
+      absl::StrCat(f.host_root, "/etc/kmemguard/config.toml");
+  std::string dir = kDefaultStateDir;
+  absl::StatusOr<std::string> text = ReadFileText(path);
+  if (text.ok()) {
+    absl::StatusOr<shim::ShimConfig> config = shim::ParseShimConfig(*text, path);
+    if (config.ok()) {
+      dir = config->state_dir;
+    } else {
+      PrintWarning(absl::StrCat(config.status().message(),
+                                "; reading the counter in ", dir));
+    }
+  }
+  return absl::StrCat(f.host_root, dir);
 }
 
 DoctorOptions NodeDoctorOptions(const NodeAgentFlags& f) {
   DoctorOptions o;
   o.proc_root = f.proc_root;
+  o.state_dir = NodeStateDir(f);
   o.sys_root = f.sys_root.empty() ? absl::StrCat(f.host_root, "/sys") : f.sys_root;
   if (!f.runtime_path.empty()) {
     o.search_path = absl::StrSplit(f.runtime_path, ':', absl::SkipEmpty());
@@ -103,25 +131,84 @@ std::string TextfilePath(const NodeAgentFlags& f) {
   return absl::StrCat(f.host_root, f.textfile_dir, "/kmemguard.prom");
 }
 
+// Creates the missing directories of `dir` with mode 0755. The textfile
+// directory must be searchable by node-exporter, which runs as its own user
+// (Debian: prometheus); WriteFileAtomically would create it 0700, and
+// node-exporter would then serve nothing of ours without a word.
+absl::Status MakeReadableDirs(const std::string& dir) {
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    std::string prefix = dir.substr(0, slash);
+    if (!prefix.empty() && mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "mkdir", prefix);
+    }
+    if (slash == std::string::npos) return absl::OkStatus();
+  }
+}
+
 absl::Status WriteDoctorTextfile(const NodeAgentFlags& f) {
   DoctorReport report = RunDoctor(NodeDoctorOptions(f));
+  absl::Status s = MakeReadableDirs(absl::StrCat(f.host_root, f.textfile_dir));
+  if (!s.ok()) return s;
   return shim::WriteFileAtomically(TextfilePath(f),
                                    DoctorReportToPrometheus(report), 0644);
 }
 
-// Waits up to `d` for SIGTERM or SIGINT (blocked by the caller); true when
-// one came.
-bool WaitForStop(const sigset_t& stop, absl::Duration d) {
-  timespec ts = absl::ToTimespec(d);
-  while (true) {
-    int sig = sigtimedwait(&stop, nullptr, &ts);
-    if (sig > 0) {
-      Log(absl::StrCat("signal ", sig, ", exiting"));
-      return true;
-    }
-    if (errno == EAGAIN) return false;
-    if (errno != EINTR) return false;
+// The stop signal (SIGTERM from the kubelet, SIGINT by hand), or 0. A
+// handler that only records it, rather than a blocked mask taken with
+// sigtimedwait: a blocked mask is inherited across fork and execve
+// (signal(7), "Signal mask and pending signals"), so every runtime that
+// doctor runs for `--version` would start unable to be stopped with SIGTERM.
+// A caught signal's disposition is reset to the default by execve, so the
+// children see neither the handler nor a mask of ours.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Installs the handler and unblocks the stop signals (a parent may have left
+// them blocked). SA_RESTART: a signal arriving during a step restarts the
+// file reads and writes instead of failing them; the step finishes and the
+// loop stops before the next one, so no file is left half-done.
+void CatchStopSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigset_t stop = StopSignals();
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+}
+
+// Waits up to `d` for a stop signal; true when one came (now or during the
+// step before). The signals are blocked only while the flag is tested, and
+// ppoll unblocks them atomically for the sleep, so one arriving between the
+// test and the sleep still ends the sleep.
+bool WaitForStop(absl::Duration d) {
+  sigset_t stop = StopSignals();
+  sigset_t during_sleep;
+  sigprocmask(SIG_BLOCK, &stop, &during_sleep);
+  sigdelset(&during_sleep, SIGTERM);
+  sigdelset(&during_sleep, SIGINT);
+  const absl::Time deadline = absl::Now() + d;
+  while (g_stop_signal == 0) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    timespec ts = absl::ToTimespec(left);
+    ppoll(nullptr, 0, left == absl::InfiniteDuration() ? nullptr : &ts,
+          &during_sleep);
   }
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);
+  if (g_stop_signal == 0) return false;
+  Log(absl::StrCat("signal ", static_cast<int>(g_stop_signal), ", exiting"));
+  return true;
 }
 
 int RunNodeAgent(NodeAgentFlags f) {
@@ -135,13 +222,8 @@ int RunNodeAgent(NodeAgentFlags f) {
     f.host_root.pop_back();
   }
   if (f.host_root == "/") f.host_root.clear();
-  // SIGTERM (the kubelet stopping the pod) is taken synchronously between
-  // steps, so a file is never left half-done.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop, nullptr);
+  // SIGTERM (the kubelet stopping the pod) ends the agent between steps.
+  CatchStopSignals();
 
   std::string engine = f.engine;
   if (engine == "auto") {
@@ -172,7 +254,7 @@ int RunNodeAgent(NodeAgentFlags f) {
     }
     Log("configuration removed; binaries left in place");
     if (f.once) return kExitOk;
-    WaitForStop(stop, absl::InfiniteDuration());
+    WaitForStop(absl::InfiniteDuration());
     return kExitOk;
   }
 
@@ -202,8 +284,7 @@ int RunNodeAgent(NodeAgentFlags f) {
     if (engine == "containerd") {
       absl::StatusOr<std::string> main_config =
           ReadFileText(absl::StrCat(f.host_root, "/etc/containerd/config.toml"));
-      if (!main_config.ok() ||
-          !absl::StrContains(*main_config, "/etc/containerd/conf.d/")) {
+      if (!main_config.ok() || !ContainerdImportsConfD(*main_config)) {
         PrintWarning(
             "/etc/containerd/config.toml does not import "
             "/etc/containerd/conf.d/*.toml; containerd will not see the "
@@ -222,11 +303,34 @@ int RunNodeAgent(NodeAgentFlags f) {
     // then trips KmemguardDoctorMetricsStale.
     if (!s.ok()) PrintWarning(s.message());
     if (f.once) return s.ok() ? kExitOk : kExitError;
-    if (WaitForStop(stop, period)) return kExitOk;
+    if (WaitForStop(period)) return kExitOk;
   }
 }
 
 }  // namespace
+
+bool ContainerdImportsConfD(const std::string& config_toml) {
+  // Top-level `imports = [...]` (containerd's config.toml, version 2), the
+  // array possibly over several lines; comments dropped. A commented-out
+  // imports line, or one inside a [table], imports nothing.
+  std::string imports;
+  bool in_imports = false;
+  for (absl::string_view line : absl::StrSplit(config_toml, '\n')) {
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (!in_imports) {
+      if (absl::StartsWith(line, "[")) break;  // the first table: too late
+      if (!absl::StartsWith(line, "imports")) continue;
+      absl::string_view rest =
+          absl::StripLeadingAsciiWhitespace(line.substr(7));
+      if (!absl::StartsWith(rest, "=")) continue;
+      in_imports = true;
+    }
+    absl::StrAppend(&imports, line, "\n");
+    if (absl::StrContains(line, "]")) break;
+  }
+  return absl::StrContains(imports, "\"/etc/containerd/conf.d/*.toml\"") ||
+         absl::StrContains(imports, "\"/etc/containerd/conf.d/99-kmemguard.toml\"");
+}
 
 absl::StatusOr<std::string> DetectNodeEngine(const std::string& host_root) {
   // Docker first: on a dockershim node dockerd runs on top of containerd,

@@ -23,6 +23,11 @@ namespace kmemguard::cli {
 // <host_root>/run/containerd/containerd.sock is; NotFound otherwise.
 absl::StatusOr<std::string> DetectNodeEngine(const std::string& host_root);
 
+// Whether containerd's main config.toml imports the drop-in configure
+// writes (/etc/containerd/conf.d/99-kmemguard.toml): a top-level, not
+// commented-out `imports` array naming conf.d/*.toml or the file itself.
+bool ContainerdImportsConfD(const std::string& config_toml);
+
 void RegisterNodeAgentCommand(CLI::App& app, std::function<int()>* run);
 
 }  // namespace kmemguard::cli

@@ -6,7 +6,9 @@
 # original is not overwritten); --remove restores the original bytes and
 # mode exactly, or removes the file when there was none; when somebody else
 # changed daemon.json in between, --remove takes out only what configure
-# added; a drop-in configure did not write is left alone.
+# added; a drop-in configure did not write is left alone; the owner and mode
+# of the file survive; a symbolic link stays a link (the file it names is
+# changed); daemon.json with comments is refused, leaving nothing behind.
 #
 # usage: configure_roundtrip.sh KMEMGUARD_BINARY
 set -u
@@ -104,6 +106,87 @@ echo '{"target": 1}' >"$T/state/podman-damaged.conf.json"
 cfg podman "$f" --remove && bad "podman damaged: --remove succeeded"
 grep -q "podman-damaged.conf.json" "$T/err" || bad "podman damaged: message: $(cat "$T/err")"
 same "$f" "$T/podman/damaged.before" || bad "podman damaged: file changed"
+
+# --- owner and mode survive configure and --remove, whichever way --remove
+# goes: a daemon.json of root:daemon 0640 (root:docker on a real node) must
+# not become root:root, nor an edited one 0644 (world-readable).
+owner() { stat -c '%a %u:%g' "$1"; }
+owner_cases="untouched edited by-hand"
+if [ "$(id -u)" != 0 ]; then
+  echo "NOTE: not root: the owner cases (chgrp daemon) are not run"
+  owner_cases=""
+fi
+for how in $owner_cases; do
+  f=$T/docker/owned-$how.json
+  if [ $how = by-hand ]; then
+    printf '{"runtimes": {"kmemguard": {"path": "/k"}}, "a": 1}\n' >"$f"
+  else
+    printf '{"a": 1}' >"$f"
+  fi
+  chmod 0640 "$f"
+  chgrp daemon "$f"
+  want=$(owner "$f")
+  cp "$f" "$T/docker/owned-$how.orig"
+  if [ $how != by-hand ]; then
+    cfg docker "$f" || bad "owned $how: configure: $(cat "$T/err")"
+    [ "$(owner "$f")" = "$want" ] || bad "owned $how: configure: $(owner "$f"), want $want"
+  fi
+  if [ $how = edited ]; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["debug"]=True; open(sys.argv[1],"w").write(json.dumps(d))' "$f"
+  fi
+  cfg docker "$f" --remove || bad "owned $how: --remove: $(cat "$T/err")"
+  [ "$(owner "$f")" = "$want" ] || bad "owned $how: --remove: $(owner "$f"), want $want"
+  [ $how = untouched ] && { same "$f" "$T/docker/owned-$how.orig" || bad "owned: not restored"; }
+done
+
+# --- a symbolic link (daemon.json kept elsewhere): the file it names is
+# configured and restored, the link stays a link. (An absolute link under
+# node-agent's --host-root: tests/deploy/node_agent.sh.)
+for engine in docker containerd; do
+  d=$T/link-$engine
+  mkdir -p "$d/real"
+  if [ $engine = docker ]; then printf '{"b": 2}' >"$d/real/conf"; else printf '# mine\n' >"$d/real/conf"; fi
+  cp "$d/real/conf" "$d/orig"
+  ln -s real/conf "$d/link"
+  cfg $engine "$d/link" || bad "link $engine: configure: $(cat "$T/err")"
+  [ -L "$d/link" ] || bad "link $engine: configure replaced the symbolic link by a file"
+  grep -q kmemguard-runtime "$d/real/conf" || bad "link $engine: the linked file was not configured"
+  cfg $engine "$d/link" || bad "link $engine: second configure"
+  grep -q "already configured" "$T/out" || bad "link $engine: second configure: $(cat "$T/out")"
+  cfg $engine "$d/link" --remove || bad "link $engine: --remove: $(cat "$T/err")"
+  [ -L "$d/link" ] || bad "link $engine: --remove replaced the symbolic link by a file"
+  same "$d/real/conf" "$d/orig" || bad "link $engine: --remove did not restore the linked file"
+done
+# A dangling link: an error naming it, and the link left as it was.
+ln -s missing/conf "$T/dangling"
+cfg docker "$T/dangling" && bad "dangling link: configure succeeded"
+grep -q "$T/dangling" "$T/err" || bad "dangling link: message: $(cat "$T/err")"
+[ -L "$T/dangling" ] || bad "dangling link: replaced"
+
+# --- daemon.json with comments: dockerd rejects them, so does configure,
+# naming the file, and it writes neither the file nor a record.
+f=$T/docker/comments.json
+printf '// a note of the admin\n{"a": 1}\n' >"$f"
+cp "$f" "$T/docker/comments.orig"
+cfg docker "$f" && bad "comments: configure succeeded"
+grep -q "$f.*not valid JSON" "$T/err" || bad "comments: message: $(cat "$T/err")"
+same "$f" "$T/docker/comments.orig" || bad "comments: file changed"
+[ -e "$T/state/docker-comments.json.json" ] && bad "comments: record left behind"
+ls "$T/docker" | grep -q '\.tmp\.' && bad "comments: temporary file left behind"
+
+# --- two files of the same name share a record name: the second is refused
+# (naming both), never given the first one's original bytes on --remove.
+mkdir -p "$T/same1" "$T/same2"
+printf '{"one": 1}' >"$T/same1/daemon.json"
+printf '{"two": 2}' >"$T/same2/daemon.json"
+cp "$T/same2/daemon.json" "$T/same2.orig"
+cfg docker "$T/same1/daemon.json" || bad "same name: first configure: $(cat "$T/err")"
+cfg docker "$T/same2/daemon.json" && bad "same name: second configure accepted the first one's record"
+grep -q "$T/same1/daemon.json, not $T/same2/daemon.json" "$T/err" || bad "same name: message: $(cat "$T/err")"
+same "$T/same2/daemon.json" "$T/same2.orig" || bad "same name: the second file was changed"
+cfg docker "$T/same2/daemon.json" --remove
+same "$T/same2/daemon.json" "$T/same2.orig" || bad "same name: --remove wrote the first file's bytes into the second"
+cfg docker "$T/same1/daemon.json" --remove || bad "same name: --remove of the first: $(cat "$T/err")"
 
 [ $fail = 0 ] && echo "PASS: configure idempotent, --remove restores, for docker, containerd, crio, podman"
 exit $fail

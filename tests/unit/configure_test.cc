@@ -38,6 +38,7 @@ TEST_CASE("configure --remove restores the original when nothing changed",
   REQUIRE_OK(c);
   CHECK(c->action == FileChange::Action::kWrite);
   CHECK(c->content == "{\"a\":1}");
+  CHECK(c->restores_original);  // with the recorded mode and owner
 
   r.existed = false;
   r.original.clear();
@@ -63,6 +64,9 @@ TEST_CASE("configure --remove takes out only configure's keys from an edited "
   CHECK(j == nlohmann::json::parse(
                  R"({"default-runtime": "nvidia", "debug": true,)"
                  R"( "runtimes": {"nvidia": {"path": "/n"}}})"));
+  // Somebody else's edit stays, so the file keeps its current mode and
+  // owner, not the ones recorded before configure.
+  CHECK_FALSE(c->restores_original);
 
   // No record and nothing of ours: nothing to do.
   c = PlanConfigureRemove(Docker(false), R"({"debug": true})", std::nullopt);
@@ -105,6 +109,21 @@ TEST_CASE("configure records keep any bytes", "[unit]") {
   CHECK(back->written == r.written);
   CHECK(back->mode == 0640u);
   CHECK(back->existed);
+  CHECK(back->uid == -1);  // not recorded: the owner is left alone
+  r.uid = 0;
+  r.gid = 112;
+  back = cli::ConfigureRecordFromJson(cli::ConfigureRecordToJson(r), "rec");
+  REQUIRE_OK(back);
+  CHECK(back->uid == 0);
+  CHECK(back->gid == 112);
+  // A record written before the owner was kept.
+  back = cli::ConfigureRecordFromJson(
+      R"({"target": "/etc/x", "existed": true, "original_base64": "",)"
+      R"( "mode": 416, "written_base64": ""})",
+      "old.json");
+  REQUIRE_OK(back);
+  CHECK(back->mode == 0640u);
+  CHECK(back->gid == -1);
   auto bad = cli::ConfigureRecordFromJson("{\"target\": 1}", "rec.json");
   CHECK_FALSE(bad.ok());
   CHECK(bad.status().message().find("rec.json") != std::string::npos);
