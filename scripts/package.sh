@@ -47,6 +47,9 @@ for b in kmemguard kmemguard-runtime kmemguard-hook; do
   out=$(ldd "$ROOT/usr/bin/$b" 2>&1 || true)
   grep -q "not a dynamic executable" <<<"$out" || die "$b is not static: $out"
 done
+# --strip leaves archives alone; their debug info would be most of the
+# payload (Debian policy 10.2: static libraries --strip-debug).
+strip --strip-debug "$ROOT/usr/lib/libkmemguard.a"
 # The hooks.d files name the hook where the package puts it.
 sed -i 's|"/usr/local/bin/kmemguard-hook"|"/usr/bin/kmemguard-hook"|' \
   "$ROOT"/usr/share/containers/oci/hooks.d/*.json
