@@ -9,18 +9,13 @@
 #   jail_test.sh JAIL fallbacks KMEMGUARD apply/set/stats/remove on the real
 #                                         hierarchy under strace: each
 #                                         fallback must really run
-# The host looks like a node: a named network namespace is present (its
-# nsfs mount is in mountinfo) while the tests run; it is removed at exit.
+# The host looks like a node: under ctest the live ones run with the `netns`
+# fixture's named network namespace present (tests/testing/netns_check.sh).
 set -uo pipefail
 JAIL=$1
 MODE=$2
 shift 2
-NETNS=""
 MEM=/sys/fs/cgroup/memory
-if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
-  NETNS=kmemguard-jail-$$
-  ip netns add "$NETNS" || NETNS=""
-fi
 SCRATCH=""
 T=$(mktemp -d)
 cleanup() {
@@ -29,7 +24,6 @@ cleanup() {
       [ -d "$h$SCRATCH" ] && find "$h$SCRATCH" -depth -type d -exec rmdir {} + 2>/dev/null
     done
   fi
-  [ -n "$NETNS" ] && ip netns del "$NETNS"
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -65,6 +59,7 @@ if [ "$(id -u)" != 0 ] || [ "$(stat -f -c %T $MEM 2>/dev/null)" != cgroupfs ] ||
   echo "jail fallbacks skipped: need root, cgroup v1 memory and strace"
   exit 77
 fi
+. "$(dirname "$0")/../testing/netns_check.sh"; require_test_netns
 SCRATCH=kmemguard-jail-$$-$RANDOM
 PASS=0
 FAIL=0
