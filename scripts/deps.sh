@@ -4,12 +4,19 @@
 # Installs the Debian packages kmemguard needs that are missing.
 #   scripts/deps.sh demo   what the demo needs
 #   scripts/deps.sh test   what the whole test suite needs
+#   scripts/deps.sh package  what scripts/package.sh needs
 set -euo pipefail
 want=(build-essential cmake ninja-build pkg-config libabsl-dev
       nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libseccomp-dev
       runc busybox-static)
+# scripts/package.sh: rpmbuild, dpkg-deb/dpkg-shlibdeps, lintian; strace
+# and binutils for the static-binary and jail checks.
+pkg=(rpm dpkg-dev lintian binutils strace iproute2)
+if [ "${1:-test}" = package ]; then
+  want+=("${pkg[@]}")
+fi
 if [ "${1:-test}" = test ]; then
-  want+=(catch2 python3 python3-jsonschema python3-prometheus-client strace
+  want+=("${pkg[@]}" catch2 python3 python3-jsonschema python3-prometheus-client strace
          clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman
          prometheus prometheus-node-exporter yamllint python3-yaml docker.io
          iproute2)

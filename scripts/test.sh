@@ -5,10 +5,14 @@
 #  1. the whole CTest suite under AddressSanitizer + UBSan (Debug);
 #  2. every libFuzzer target briefly, on its seeds and past crashes
 #     (KMEMGUARD_FUZZ_SECONDS per target, default 20; 0 skips);
-#  3. the whole CTest suite with -Werror (RelWithDebInfo): unit, fixture,
-#     live kernel (skipped without root or a v1 memory hierarchy), real-runc
-#     end to end, doctor, valgrind, the patch checks and the example built
-#     against the installed package.
+#  3. the whole CTest suite with -Werror (RelWithDebInfo) against the fully
+#     static programs that the packages ship (KMEMGUARD_FULLY_STATIC): unit,
+#     fixture, live kernel (skipped without root or a v1 memory hierarchy),
+#     real-runc end to end, doctor, valgrind, the patch checks, the example
+#     built against the installed package, the same tests again under the
+#     Linux 3.10 syscall jail, and the .deb/.rpm built from this build
+#     directory (installed, upgraded, purged); then the packages are written
+#     to dist/ from the same build, without compiling again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -41,6 +45,12 @@ fi
 
 echo "== 3/3 -Werror build, every test"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DKMEMGUARD_WERROR=ON >/dev/null
+  -DKMEMGUARD_WERROR=ON -DKMEMGUARD_FULLY_STATIC=ON >/dev/null
 cmake --build "$BUILD"
 ctest --test-dir "$BUILD" --output-on-failure -j2 ${KMEMGUARD_CTEST_ARGS:-}
+# The package tests built the packages from this build into $BUILD/dist;
+# if they did not run, build them now (from the same build, no compiling).
+if ! ls "$BUILD"/dist/*.deb >/dev/null 2>&1; then
+  KMEMGUARD_DIST_DIR="$BUILD/dist" scripts/package.sh "$BUILD"
+fi
+mkdir -p dist && cp "$BUILD"/dist/* dist/ && ls -l dist

@@ -43,6 +43,10 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::printf("kmemguard-hook %s\n", KMEMGUARD_VERSION);
+    return 0;
+  }
   // LOG_NDELAY: connect now, so the confined process only sends.
   openlog("kmemguard-hook", LOG_PID | LOG_NDELAY, LOG_DAEMON);
   std::vector<std::string> args(argv + 1, argv + argc);

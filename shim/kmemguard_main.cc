@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       "guard, and diagnostics for memory-cgroup ID exhaustion",
       "kmemguard"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("kmemguard 0.1.0"));
+  app.set_version_flag("--version",
+                       std::string("kmemguard " KMEMGUARD_VERSION));
   std::function<int()> run;
   kmemguard::cli::RegisterCgroupCommands(app, &run);
   kmemguard::cli::RegisterConfigureCommand(app, &run);

@@ -81,12 +81,13 @@ TEST_CASE("The allowlist has what the writer needs and none of the "
   auto has = [&](const char* n) {
     return std::find(list.begin(), list.end(), n) != list.end();
   };
+  // fchmod: the state record's temporary file (WriteFileAtomically).
   for (const char* n : {"openat", "openat2", "write", "mkdirat", "unlinkat",
-                        "getdents64", "fstatfs"}) {
+                        "getdents64", "fstatfs", "fchmod"}) {
     CHECK(has(n));
   }
   for (const char* n : {"execve", "execveat", "fork", "socket", "connect",
-                        "mount", "setns", "unshare", "chmod", "chown",
+                        "mount", "setns", "unshare", "chmod", "fchmodat", "chown",
                         "sendto",
 #ifndef KMEMGUARD_SANITIZED
                         "clone", "clone3", "ptrace", "kill"
