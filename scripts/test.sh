@@ -17,6 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 BUILD=${KMEMGUARD_BUILD_DIR:-build/test}
+# Three builds of the same sources: ccache (installed by deps.sh) makes the
+# second and later CI runs on a machine mostly cache hits. CCACHE_BASEDIR
+# keeps hits across clones in different directories.
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=$(pwd) CCACHE_NOHASHDIR=1
+fi
 
 # The whole run happens on a host that looks like a node: a named network
 # namespace present (issue 10: one nsfs line in mountinfo once made every
