@@ -227,6 +227,21 @@ std::string ConfigureRecordPath(const ConfigureOptions& o,
   return absl::StrCat(o.state_dir, "/", o.engine, "-", base, ".json");
 }
 
+namespace {
+// The original bytes go back (with the record's mode and owner) when the
+// file existed before configure; otherwise the file goes.
+void RestoreOriginal(const std::optional<ConfigureRecord>& record,
+                     FileChange& c) {
+  if (record.has_value() && record->existed) {
+    c.action = FileChange::Action::kWrite;
+    c.content = record->original;
+    c.restores_original = true;
+  } else {
+    c.action = FileChange::Action::kRemove;
+  }
+}
+}  // namespace
+
 absl::StatusOr<FileChange> PlanConfigureRemove(
     const ConfigureOptions& o, const std::optional<std::string>& current,
     const std::optional<ConfigureRecord>& record) {
@@ -238,13 +253,7 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
     return c;
   }
   if (record.has_value() && *current == record->written) {
-    if (record->existed) {
-      c.action = FileChange::Action::kWrite;
-      c.content = record->original;
-      c.restores_original = true;
-    } else {
-      c.action = FileChange::Action::kRemove;
-    }
+    RestoreOriginal(record, c);
     return c;
   }
   if (o.engine == "docker") return RemoveDockerKeys(o, *current, record);
@@ -255,13 +264,7 @@ absl::StatusOr<FileChange> PlanConfigureRemove(
     return c;
   }
   c.note = "changed since configure wrote it; removing it all the same";
-  if (record.has_value() && record->existed) {
-    c.action = FileChange::Action::kWrite;
-    c.content = record->original;
-    c.restores_original = true;
-  } else {
-    c.action = FileChange::Action::kRemove;
-  }
+  RestoreOriginal(record, c);
   return c;
 }
 
