@@ -18,30 +18,16 @@ SRC=$2
 for tool in dockerd /usr/bin/docker readelf ip; do
   command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../testing/private_dockerd.sh"
 D=$(mktemp -d /tmp/kmemguard-docker.XXXXXX)
 NETNS=kmemguard-i13-$$
 CGPARENT=kmemguard-image-test-$$
-RUN_CONTAINERD_EXISTED=0
-[ -e /run/containerd ] && RUN_CONTAINERD_EXISTED=1
-DOCKERD_PID=""
 cleanup() {
-  if [ -n "$DOCKERD_PID" ]; then
-    kill "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$DOCKERD_PID" 2>/dev/null
-    wait "$DOCKERD_PID" 2>/dev/null
-  fi
-  # dockerd's own containerd, should it have outlived dockerd.
-  for pidfile in "$D"/exec/containerd/containerd.pid "$D"/containerd.pid; do
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
-  done
-  grep -o " $D[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$D"
+  private_dockerd_stop "$D"
   for h in /sys/fs/cgroup/*/; do
     [ -d "$h$CGPARENT" ] && find "$h$CGPARENT" -depth -type d -exec rmdir {} + 2>/dev/null
   done
-  # The shim makes /run/containerd/s for its sockets whatever its root.
-  [ $RUN_CONTAINERD_EXISTED = 0 ] && rmdir /run/containerd/s /run/containerd 2>/dev/null
   ip netns del "$NETNS" 2>/dev/null
 }
 trap cleanup EXIT
@@ -49,20 +35,7 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $*"; echo "--- dockerd log (tail)"; tail -n 30 "$D/dockerd.log"; exit 1; }
 
 ip netns add "$NETNS" || fail "ip netns add"
-mkdir -p "$D/data" "$D/exec"
-dockerd --data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/docker.pid" \
-  -H "unix://$D/docker.sock" --iptables=false --ip-forward=false --ip-masq=false \
-  --bridge=none --storage-driver vfs --exec-opt native.cgroupdriver=cgroupfs \
-  --cgroup-parent "/$CGPARENT" >"$D/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-export DOCKER_HOST=unix://$D/docker.sock
-DOCKER=/usr/bin/docker
-for _ in $(seq 1 60); do
-  $DOCKER version >/dev/null 2>&1 && break
-  kill -0 $DOCKERD_PID 2>/dev/null || fail "dockerd exited"
-  sleep 0.5
-done
-$DOCKER version >/dev/null 2>&1 || fail "dockerd did not come up"
+private_dockerd_start "$D" --cgroup-parent "/$CGPARENT" || fail "dockerd did not come up"
 
 static=1
 for b in kmemguard kmemguard-runtime kmemguard-hook; do
