@@ -77,24 +77,74 @@ KMEMGUARD_CONFIG="$T/broken.toml" "${W[@]}" state nosuch >/dev/null 2>"$T/err4"
 check '[ $? = 1 ] && grep -q "broken.toml" "$T/err4"' "defect 4: no runtime named: an error naming the file"
 
 # Defect 5 (and the watcher): on a kernel without close_range and
-# pidfd_open (made to fail with ENOSYS by strace, as before 5.3/5.9), no
-# process of ours may hold the caller's fds while the runtime runs.
+# pidfd_open (made to fail with ENOSYS by strace, as before 5.3/5.9), the
+# old watcher kept the caller's fds for as long as the container ran, and
+# containerd, reading the runtime's pipes until EOF, hung. The caller hands
+# `run` the write end of a fifo as fd 7 (strace does not hold it: a shell
+# opens it and exec's the wrapper). While the container runs, only the run
+# process (the wrapper, then the runtime) and its children may hold it; once
+# `run` has returned and the test closes its copy, the reader sees EOF.
+holders_of() { # holders_of PATH: "pid:exe" of every process with PATH open
+  local f p
+  # One find, not a readlink per fd: a scan of every fd takes seconds here.
+  find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null | while read -r f; do
+    p=${f#/proc/}
+    p=${p%%/*}
+    echo "$p:$(readlink "/proc/$p/exe")"
+  done | sort -u
+}
+descends_from() { # descends_from ANCESTOR PID
+  local p=$2
+  while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+    [ "$p" = "$1" ] && return 0
+    p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)
+  done
+  return 1
+}
 if command -v strace >/dev/null; then
   bundle "$T/b5" "/$SCRATCH/d5"
-  exec 7>"$T/fd7"
-  STUB_RUN_SECONDS=2 strace -f -qq -o /dev/null \
+  mkfifo "$T/fifo5"
+  timeout 30 cat "$T/fifo5" >/dev/null &
+  reader=$!
+  exec 7>"$T/fifo5"
+  STUB_RUN_SECONDS=4 strace -f -qq -o /dev/null \
     -e trace=close_range,pidfd_open -e inject=close_range,pidfd_open:error=ENOSYS \
-    "${W[@]}" run --bundle "$T/b5" c5 &
-  runner=$!
-  sleep 1
-  holders=$(for p in /proc/[0-9]*; do
-              [ "$(readlink "$p/fd/7" 2>/dev/null)" = "$T/fd7" ] && readlink "$p/exe"
-            done | sort -u | tr '\n' ' ')
-  check '[ -n "$holders" ] && [[ " $holders" != *" $WRAPPER "* ]]' \
-    "defect 5: no process of ours holds fd 7 during run: '$holders'"
-  check '[ -z "$(ours)" ]' "defect 5: no watcher alive during a foreground run: $(ours)"
-  wait $runner
-  exec 7>&-
+    bash -c 'exec 8>"$1"; echo $$ >"$2"; shift 2; exec "$@" 7>&8 8>&-' _ \
+    "$T/fifo5" "$T/run5.pid" "${W[@]}" run --bundle "$T/b5" c5 7>&- &
+  tracer=$!
+  for _ in $(seq 1 50); do [ -s "$T/run5.pid" ] && break; sleep 0.1; done
+  exec 7>&- # the run process now holds its own copy
+  runpid=$(cat "$T/run5.pid" 2>/dev/null)
+  # The runtime is running once the stub has logged its run.
+  for _ in $(seq 1 100); do grep -q "^run c5 " "$STUB_LOG" && break; sleep 0.1; done
+  sleep 0.5
+  stray=""
+  for h in $(holders_of "$T/fifo5"); do
+    # The test's own reader holds the read end.
+    descends_from "$runpid" "${h%%:*}" || descends_from "$reader" "${h%%:*}" ||
+      stray="$stray $h"
+  done
+  check '[ -n "$runpid" ] && [ -z "$stray" ]' \
+    "defect 5: during run, processes outside the run hold the caller's fd:$stray"
+  # `run` has returned when its process (the wrapper, then the runtime) is gone.
+  for _ in $(seq 1 100); do
+    [ -n "$runpid" ] && [ -e "/proc/$runpid" ] || break
+    sleep 0.1
+  done
+  check '[ -n "$runpid" ] && [ ! -e "/proc/$runpid" ]' "defect 5: run returned (pid '$runpid')"
+  eof=no
+  for _ in $(seq 1 20); do kill -0 $reader 2>/dev/null || { eof=yes; break; }; sleep 0.1; done
+  left=$(holders_of "$T/fifo5" | tr '\n' ' ')
+  check '[ $eof = yes ] && [ -z "$left" ]' \
+    "defect 5: after run returned, the caller's fd is still held (EOF: $eof; holders: $left)"
+  # Whatever held it was started by this test: end it by pid.
+  for h in $stray $left; do kill -9 "${h%%:*}" 2>/dev/null; done
+  kill $reader 2>/dev/null
+  wait $reader 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 $tracer 2>/dev/null || break; sleep 0.1; done
+  kill $tracer 2>/dev/null
+  wait $tracer 2>/dev/null
+  check '[ -z "$(ours)" ]' "defect 5: no process of ours alive after run: $(ours)"
   "${GC[@]}" >/dev/null
   check '[ ! -e "$MEM/$SCRATCH/d5" ]' "run's cgroup reaped by gc"
 fi
