@@ -18,7 +18,7 @@ fi
 if [ "${1:-test}" = test ]; then
   want+=("${pkg[@]}" catch2 python3 python3-jsonschema python3-prometheus-client strace
          clang-14 libclang-rt-14-dev libbenchmark-dev valgrind jq podman
-         prometheus prometheus-node-exporter yamllint python3-yaml docker.io
+         prometheus prometheus-node-exporter yamllint python3-yaml docker.io containerd
          iproute2 ccache)
   # bench/run's peer rows: runc 1.1.5's Go source, built in GOPATH mode.
   want+=(golang-go golang-github-opencontainers-runc-dev)

@@ -19,7 +19,7 @@ for tool in dockerd /usr/bin/docker readelf ip; do
   command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../testing/private_dockerd.sh"
+. "$HERE/../testing/private_daemons.sh"
 D=$(mktemp -d /tmp/kmemguard-docker.XXXXXX)
 NETNS=kmemguard-i13-$$
 CGPARENT=kmemguard-image-test-$$

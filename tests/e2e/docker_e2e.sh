@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # kmemguard-runtime under Docker 20.10 (issue 12): a dockerd of the test's
-# own (tests/testing/private_dockerd.sh) with the runtimes registered by the
+# own (tests/testing/private_daemons.sh) with the runtimes registered by the
 # daemon.json `kmemguard configure --runtime docker --config-file` writes:
 # "kmemguard" (the wrapper, whose real runtime is the legacy-runc.sh double
 # of an affected runc) and, as the control, "legacy" (the double alone).
@@ -24,7 +24,7 @@ NAME=docker-e2e NEEDS="ip dockerd strace runc python3"
 [ -x /usr/bin/docker ] && [ -x /bin/busybox ] ||
   { echo "$NAME skipped: needs Debian's /usr/bin/docker and busybox-static"; exit 77; }
 . "$HERE/wrapper_lib.sh"
-. "$HERE/../testing/private_dockerd.sh"
+. "$HERE/../testing/private_daemons.sh"
 D=$(mktemp -d /tmp/kmemguard-docker-e2e.XXXXXX)
 STRACE_PID=""
 stop_strace() {

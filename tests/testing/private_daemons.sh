@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# A dockerd of the test's own (sourced by tests/deploy/image_build.sh and
-# tests/e2e/docker_e2e.sh): own data root, exec root, pidfile and unix
+# Daemons of the test's own, sourced by tests/deploy/image_build.sh,
+# tests/e2e/docker_e2e.sh and tests/e2e/containerd_e2e.sh.
+#
+# dockerd: own data root, exec root, pidfile and unix
 # socket under DIR; no iptables, bridge, forwarding or masquerading; vfs
 # storage (nothing to unmount but what dockerd mounts itself); the cgroupfs
 # driver. See docs runtime-integration.md section 12.
@@ -75,7 +77,56 @@ private_dockerd_stop() {
   done
   grep -o " $dir[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$dir"
-  # The shim makes /run/containerd/s for its sockets whatever its root.
-  [ $_PRIVATE_DOCKERD_RUN_CONTAINERD_EXISTED = 0 ] && rmdir /run/containerd/s /run/containerd 2>/dev/null
+  # Whatever their root, the shim makes /run/containerd/s for its sockets,
+  # ctr /run/containerd/fifo for stdio, and the shim runs runc with --root
+  # /run/containerd/runc/<namespace>: remove them (empty) if we made them.
+  [ $_PRIVATE_DOCKERD_RUN_CONTAINERD_EXISTED = 0 ] &&
+    rmdir /run/containerd/runc/* /run/containerd/runc /run/containerd/fifo \
+      /run/containerd/s /run/containerd 2>/dev/null
   return 0
+}
+
+# containerd: own root, state, grpc/ttrpc/debug sockets and config.toml
+# under DIR; the CRI plugin off (ctr does not use it), no metrics listener.
+#   private_containerd_start DIR
+#       starts it (log in DIR/containerd.log), waits at most 30 s for
+#       `ctr version`; sets CONTAINERD_PID and CTR (the ctr command line with
+#       its socket and the "kmemguard-test" namespace). Returns 1 if it does
+#       not come up.
+#   private_containerd_stop DIR
+#       as private_dockerd_stop: the daemon, then its shims, mounts, DIR.
+CONTAINERD_PID=""
+private_containerd_start() {
+  local dir=$1 _
+  mkdir -p "$dir"
+  cat >"$dir/config.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+[debug]
+  address = "$dir/debug.sock"
+[metrics]
+  address = ""
+TOML
+  containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  CTR="ctr -a $dir/containerd.sock -n kmemguard-test"
+  for _ in $(seq 1 60); do
+    $CTR version >/dev/null 2>&1 && return 0
+    kill -0 "$CONTAINERD_PID" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+private_containerd_stop() {
+  local dir=$1
+  # The same teardown: SIGTERM then SIGKILL by pid, shims, mounts, DIR.
+  DOCKERD_PID=$CONTAINERD_PID private_dockerd_stop "$dir"
+  CONTAINERD_PID=""
 }
