@@ -34,10 +34,16 @@ private_dockerd_start() {
     "$@" >"$dir/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   export DOCKER_HOST=unix://$dir/docker.sock
-  local _
+  _private_daemon_wait_up "$DOCKERD_PID" $DOCKER version
+}
+
+# _private_daemon_wait_up PID CMD...: CMD succeeds within 30 s while PID lives.
+_private_daemon_wait_up() {
+  local pid=$1 _
+  shift
   for _ in $(seq 1 60); do
-    $DOCKER version >/dev/null 2>&1 && return 0
-    kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.5
   done
   return 1
@@ -97,7 +103,7 @@ private_dockerd_stop() {
 #       as private_dockerd_stop: the daemon, then its shims, mounts, DIR.
 CONTAINERD_PID=""
 private_containerd_start() {
-  local dir=$1 _
+  local dir=$1
   mkdir -p "$dir"
   cat >"$dir/config.toml" <<TOML
 version = 2
@@ -116,12 +122,7 @@ TOML
   containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
   CONTAINERD_PID=$!
   CTR="ctr -a $dir/containerd.sock -n kmemguard-test"
-  for _ in $(seq 1 60); do
-    $CTR version >/dev/null 2>&1 && return 0
-    kill -0 "$CONTAINERD_PID" 2>/dev/null || return 1
-    sleep 0.5
-  done
-  return 1
+  _private_daemon_wait_up "$CONTAINERD_PID" $CTR version
 }
 
 private_containerd_stop() {
