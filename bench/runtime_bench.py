@@ -87,6 +87,9 @@ def build_c(here, tmp, name, extra=()):
     return out
 
 
+GC_LIVE = 10  # records the timed gc pass checks and keeps
+
+
 def verbs(wrapper, here, tmp, scratch, iters):
     """Per-verb medians (seconds) for stub, floor+stub, wrapper+stub."""
     stub = build_c(here, tmp, "stub_runtime")
@@ -122,6 +125,42 @@ def verbs(wrapper, here, tmp, scratch, iters):
                     times[(kind, verb)].append(t)
                 if kind == "wrapper":
                     alive += ours_alive(wrapper)
+    # delete's lazy gc pass (MaybeCollectGarbage, at most once a minute):
+    # deletes through the wrapper, one with a fresh gc.stamp (the pass is
+    # skipped after a stat) and one with the stamp removed (the pass checks
+    # every record), order alternating; the difference is gc's share. The
+    # state dir holds GC_LIVE records of containers that still exist (their
+    # runtime state dir is there), which the pass checks and keeps.
+    def wrapper_create(cid):
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump({"ociVersion": "1.0.2", "linux": {
+                "cgroupsPath": "/%s/%s" % (scratch, cid),
+                "resources": {"memory": {"limit": 64 << 20}}}}, f)
+        subprocess.run([wrapper, "--root", root, "create", "--bundle",
+                        bundle, cid], check=True, env=env)
+    live = ["gclive%d" % n for n in range(GC_LIVE)]
+    for cid in live:
+        wrapper_create(cid)
+        os.makedirs(os.path.join(root, cid), exist_ok=True)
+    stamp = os.path.join(state, "gc.stamp")
+    for i in range(iters + 5):
+        for kind in (["skip", "scan"] if i % 2 else ["scan", "skip"]):
+            cid = "gc%s%d" % (kind, i)
+            wrapper_create(cid)
+            if kind == "scan":
+                if os.path.exists(stamp):
+                    os.unlink(stamp)
+            else:
+                with open(stamp, "a"):
+                    os.utime(stamp)
+            t = spawn_timed([wrapper, "--root", root, "delete", cid], env)
+            if i >= 5:
+                times.setdefault(("gc", kind), []).append(t)
+            alive += ours_alive(wrapper)
+    for cid in live:
+        os.rmdir(os.path.join(root, cid))
+        subprocess.run([wrapper, "--root", root, "delete", cid], check=True,
+                       env=env)
     med = {k: statistics.median(v) for k, v in times.items()}
     # The raw system calls of the cgroup work, as bench/floor.c makes them.
     out = subprocess.run([floor_cg, "apply_set_remove",
@@ -184,6 +223,7 @@ def main():
                           "ratio_to_floor": w / fl if fl > 0 else None,
                           "target": target,
                           "met": None if limit is None else w <= limit})
+        gc_scan = med[("gc", "scan")] - med[("gc", "skip")]
         bundle = os.path.join(tmp, "bundle")
         # Each run gets its own cgroup (the path below is rewritten per id).
         make_bundle(bundle, "/%s/x" % scratch)
@@ -227,6 +267,9 @@ def main():
                               "rss_kib": rss_kib, "verbs": vrows,
                               "verb_iters": a.verb_iters,
                               "cgroup_syscalls_us": raw * 1e6,
+                              "delete_gc_skipped_us": med[("gc", "skip")] * 1e6,
+                              "delete_gc_scan_us": med[("gc", "scan")] * 1e6,
+                              "delete_gc_share_us": gc_scan * 1e6,
                               "ours_alive_after_verbs": alive}))
             return 0
         print("Per verb against a stub runtime, medians of %d interleaved rounds"
@@ -241,6 +284,13 @@ def main():
                 r["wrapper_added_us"],
                 "%.2f" % r["ratio_to_floor"] if r["ratio_to_floor"] else "-",
                 r["target"], {True: "yes", False: "NO", None: "-"}[r["met"]]))
+        print("\ndelete through the wrapper, median of %d interleaved pairs: "
+              "gc pass skipped (fresh gc.stamp) %.0f us, gc pass over %d live "
+              "records run (stamp removed) %.0f us: the pass adds %.0f us (%.1f %% of a delete; "
+              "it runs at most once a minute)"
+              % (a.verb_iters, med[("gc", "skip")] * 1e6, GC_LIVE,
+                 med[("gc", "scan")] * 1e6, gc_scan * 1e6,
+                 100 * gc_scan / med[("gc", "skip")]))
         print("\nprocesses of ours alive after the verbs returned: %d\n" % alive)
         print("| measurement | value |")
         print("|---|---|")
