@@ -49,6 +49,9 @@ state-dir = "$T/state"
 TOML
 # dockerd -> its containerd -> the shim -> the runtime inherit this.
 export KMEMGUARD_CONFIG="$T/config.toml" LEGACY_TRACE="$T/legacy.trace"
+# strace is attached to the daemon tree, and LeakSanitizer cannot run under
+# ptrace (the sanitizer stage's binaries; ASan's other checks stay on).
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 "$CLI" configure --runtime docker --runtime-path "$WRAPPER" --state-dir "$T/configure" \
   --config-file "$T/daemon.json" >/dev/null || die "kmemguard configure --runtime docker"
 "$CLI" configure --runtime docker --name legacy --runtime-path "$HERE/legacy-runc.sh" \
