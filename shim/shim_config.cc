@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "kmemguard/cgroupfs.h"
 #include "kmemguard/status.h"
-#include "toml++/toml.h"
+#include "toml_parser.h"
 
 namespace kmemguard::shim {
 namespace {

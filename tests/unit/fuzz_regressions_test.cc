@@ -84,5 +84,13 @@ TEST_CASE("B6: a raw NUL in mountinfo or /proc/self/cgroup is refused",
   CHECK_FALSE(ParseProcCgroup(cg).ok());
 }
 
+TEST_CASE("B8: a table header starting with a control character is a parse error",
+          "[unit]") {
+  // toml++ 3.3.0 asserted here in debug builds (shim/toml_parser.h).
+  auto c = shim::ParseShimConfig("[\x12ook]\nx = 1\n", "t.toml");
+  CHECK(absl::IsInvalidArgument(c.status()));
+  CHECK(absl::StrContains(c.status().message(), "t.toml:1"));
+}
+
 }  // namespace
 }  // namespace kmemguard

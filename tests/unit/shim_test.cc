@@ -18,7 +18,7 @@
 #include "shim_config.h"
 #include "testing/fixture_tree.h"
 #include "testing/status_matchers.h"
-#include "toml++/toml.h"
+#include "toml_parser.h"
 #include "process.h"
 #include "wrapper.h"
 
