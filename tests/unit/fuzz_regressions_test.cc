@@ -92,5 +92,15 @@ TEST_CASE("B8: a table header starting with a control character is a parse error
   CHECK(absl::StrContains(c.status().message(), "t.toml:1"));
 }
 
+TEST_CASE("B9: a non-ASCII byte in the config file is refused before toml++",
+          "[unit]") {
+  // U+FEFE in a key made toml++ 3.3.0 reach __builtin_unreachable().
+  auto c = shim::ParseShimConfig(
+      "runtime = \"/usr/sbin/runc\"\nfailure-pol\xef\xbb\xbe = \"x\"\n",
+      "t.toml");
+  CHECK(absl::IsInvalidArgument(c.status()));
+  CHECK(absl::StrContains(c.status().message(), "t.toml:2: byte 0xef"));
+}
+
 }  // namespace
 }  // namespace kmemguard
