@@ -26,15 +26,6 @@ NAME=containerd-e2e NEEDS="ip containerd ctr strace runc python3"
 . "$HERE/wrapper_lib.sh"
 . "$HERE/../testing/private_daemons.sh"
 D=$(mktemp -d /tmp/kmemguard-containerd-e2e.XXXXXX)
-STRACE_PID=""
-stop_strace() {
-  [ -n "$STRACE_PID" ] || return 0
-  kill "$STRACE_PID" 2>/dev/null
-  for _ in $(seq 1 20); do kill -0 "$STRACE_PID" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$STRACE_PID" 2>/dev/null
-  wait "$STRACE_PID" 2>/dev/null
-  STRACE_PID=""
-}
 containerd_cleanup() {
   stop_strace
   private_containerd_stop "$D"

@@ -131,3 +131,15 @@ private_containerd_stop() {
   DOCKERD_PID=$CONTAINERD_PID private_dockerd_stop "$dir"
   CONTAINERD_PID=""
 }
+
+# An strace the test attached to a daemon tree (its pid in STRACE_PID, set
+# by the caller with `strace ... & STRACE_PID=$!`): stopped, then reaped.
+STRACE_PID=""
+stop_strace() {
+  [ -n "$STRACE_PID" ] || return 0
+  kill "$STRACE_PID" 2>/dev/null
+  for _ in $(seq 1 20); do kill -0 "$STRACE_PID" 2>/dev/null || break; sleep 0.25; done
+  kill -9 "$STRACE_PID" 2>/dev/null
+  wait "$STRACE_PID" 2>/dev/null
+  STRACE_PID=""
+}
