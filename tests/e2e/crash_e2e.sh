@@ -9,12 +9,12 @@
 # call is not made yet) and SIGKILLed there; the runtime (stub-runtime.sh)
 # kills itself before or after its own state change.
 #   crash_e2e.sh RUNTIME KMEMGUARD
-# Exits 77 without root, a v1 memory hierarchy, strace or ip(8).
+# Exits 77 without root, a v1 memory hierarchy, strace, ip(8) or cc.
 set -u
 WRAPPER=$(readlink -f "$1")
 CLI=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-NAME=crash-e2e NEEDS="ip strace"
+NAME=crash-e2e NEEDS="ip strace cc"
 . "$HERE/wrapper_lib.sh"
 
 printf 'runtime = "%s"\nstate-dir = "%s/state"\n' "$STUB" "$T" >"$T/config.toml"
@@ -25,22 +25,46 @@ W=("$WRAPPER" --root "$R")
 mkdir -p "$MEM/$SCRATCH/bystander"
 sentinel_ino=$(stat -c %i "$MEM/$SCRATCH/bystander")
 
+# This machine's number of a system call, as /proc/PID/syscall shows it.
+sysnr() { printf '#include <sys/syscall.h>\nSYS_%s\n' "$1" | cc -E -P - | tail -n 1; }
 # kill_wrapper_at SYSCALL[:when=N] VERB ARGS...: strace holds the wrapper
-# for 3 s on entry to that system call (before it is made); SIGKILL it
-# there. Returns strace's status: 137 when the wrapper died of SIGKILL.
+# on entry to that system call (before it is made) for 5 s; once it is seen
+# held there, SIGKILL it. Returns strace's status: 137 when the wrapper died
+# of SIGKILL, the wrapper's own when it was never seen held. (strace itself
+# sits out the delay before it notices the death: keep the delay short.)
 kill_wrapper_at() {
-  local spec=$1 sys=${1%%:*} wp="" i
+  local spec=$1 sys=${1%%:*} nr wp="" p i held=0
   shift
+  nr=$(sysnr "$sys")
   strace -qq -o /dev/null -e trace="$sys" \
-    -e "inject=$sys:delay_enter=3000000${spec#"$sys"}" "${W[@]}" "$@" >/dev/null 2>&1 &
+    -e "inject=$sys:delay_enter=5000000${spec#"$sys"}" "${W[@]}" "$@" >/dev/null 2>&1 &
   local sp=$!
-  for i in $(seq 200); do
-    wp=$(pgrep -P "$sp")
+  # The tracee is strace's child running the wrapper binary. Not any child:
+  # strace first forks short-lived probes of its own (ptrace feature
+  # checks); killing one of those once left the wrapper running (a flake,
+  # "delete, wrapper killed at unlinkat: exit 0", seen under load).
+  for i in $(seq 500); do
+    for p in $(pgrep -P "$sp"); do
+      [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$WRAPPER" ] && wp=$p
+    done
     [ -n "$wp" ] && break
     sleep 0.01
   done
-  sleep 1  # the wrapper reaches the held call within milliseconds
-  [ -n "$wp" ] && kill -KILL "$wp" 2>/dev/null
+  # Held: in tracing stop on that call (/proc/PID/syscall, field 1) at six
+  # polls in a row. A call strace lets through (when=N) stops for
+  # microseconds; no fixed sleep, which under load could let the kill land
+  # on an earlier step (the delete's runtime can take over a second).
+  for i in $(seq 100); do
+    [ -n "$wp" ] && [ -d "/proc/$wp" ] || break
+    if [ "$(cut -d' ' -f1 "/proc/$wp/syscall" 2>/dev/null)" = "$nr" ] &&
+       grep -q '^State:.*tracing stop' "/proc/$wp/status" 2>/dev/null; then
+      held=$((held + 1))
+      [ "$held" -ge 6 ] && { kill -KILL "$wp"; break; }
+    else
+      held=0
+    fi
+    sleep 0.05
+  done
   wait "$sp"
 }
 # After a crash: the runtime forgets a container it may have made (as an
