@@ -40,6 +40,34 @@ bool RecordOwnsLeaf(const CreatedRecord& record) {
   return false;
 }
 
+namespace {
+
+// Last modified before the current boot (BootTime()). A wall clock stepped
+// forward after boot can make a record of this boot look older; gc then
+// drops it without removing anything: a leak, never a wrong removal.
+bool WrittenBeforeBoot(const std::string& path) {
+  std::optional<int64_t> mtime = ModificationTime(path);
+  return mtime.has_value() && *mtime < BootTime();
+}
+
+// A record from before the current boot: removed (unless dry run), and no
+// directory is touched.
+GcEntry DropPreBootRecord(GcEntry e, const GcOptions& options,
+                          absl::string_view what) {
+  e.reason = absl::StrCat(what, "record from before this boot: its cgroups "
+                          "did not survive the reboot");
+  if (options.dry_run) {
+    e.action = GcAction::kWouldRemove;
+    return e;
+  }
+  absl::Status s = RemoveFile(e.record_path);
+  e.action = s.ok() ? GcAction::kRemoved : GcAction::kError;
+  if (!s.ok()) e.reason = std::string(s.message());
+  return e;
+}
+
+}  // namespace
+
 GcEntry CollectRecord(const std::string& record_path,
                       const GcOptions& options) {
   GcEntry e;
@@ -51,8 +79,13 @@ GcEntry CollectRecord(const std::string& record_path,
     e.reason = std::string(text.status().message());
     return e;
   }
+  // Records are written without fsync (process.h, Durability): after a
+  // power loss one on a disk state directory may be empty or torn. Written
+  // before this boot, it describes cgroups and processes that are gone.
+  const bool before_boot = WrittenBeforeBoot(record_path);
   absl::StatusOr<CreatedRecord> record = RecordFromJson(*text);
   if (!record.ok()) {
+    if (before_boot) return DropPreBootRecord(std::move(e), options, "unreadable ");
     // Never guess what a record we cannot read meant.
     e.action = GcAction::kError;
     e.reason = absl::StrCat(record_path, ": ", record.status().message());
@@ -76,6 +109,11 @@ GcEntry CollectRecord(const std::string& record_path,
   if (PathExists(container_dir)) {
     e.reason = absl::StrCat("container exists (", container_dir, ")");
     return e;
+  }
+  if (before_boot) {
+    // Its directories died with the reboot; one at the same path now,
+    // even with the same inode number, was made by someone else.
+    return DropPreBootRecord(std::move(e), options, "");
   }
   absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
       RealCgroupFs::Open(record->hierarchy_root, RootCheck::kRequireCgroupfs);
@@ -150,7 +188,8 @@ GcEntry CollectRecord(const std::string& record_path,
   // sibling container, a cgroup with tasks).
   CreatedRecord rest = *record;
   rest.created.assign(remaining.rbegin(), remaining.rend());
-  absl::Status s = WriteFileAtomically(record_path, RecordToJson(rest));
+  absl::Status s = WriteFileAtomically(record_path, RecordToJson(rest), 0600,
+                                       Durability::kVolatile);
   e.action = s.ok() ? GcAction::kPartial : GcAction::kError;
   if (!s.ok()) e.reason = absl::StrCat(e.reason, "; ", s.message());
   return e;
@@ -180,9 +219,11 @@ std::vector<GcEntry> CollectGarbage(const std::string& state_dir,
       if (tmp != std::string::npos) {
         // WriteFileAtomically's temporary file, named after its writer.
         int64_t pid = 0;
+        // After a reboot its pid may belong to another process.
         if (!options.dry_run &&
-            absl::SimpleAtoi(name.substr(tmp + 10), &pid) &&
-            ProcessStartTime(pid) == 0) {
+            ((absl::SimpleAtoi(name.substr(tmp + 10), &pid) &&
+              ProcessStartTime(pid) == 0) ||
+             WrittenBeforeBoot(path))) {
           (void)RemoveFile(path);
         }
         continue;

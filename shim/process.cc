@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -262,6 +263,14 @@ std::optional<int64_t> ModificationTime(const std::string& path) {
   return static_cast<int64_t>(st.st_mtime);
 }
 
+int64_t BootTime() {
+  struct timespec real, boot;
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  return static_cast<int64_t>(real.tv_sec) - static_cast<int64_t>(boot.tv_sec) -
+         (real.tv_nsec < boot.tv_nsec ? 1 : 0);
+}
+
 absl::Status Touch(const std::string& path) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 && errno == ENOENT) {
@@ -290,7 +299,8 @@ absl::StatusOr<std::string> WorkingDirectory() {
 }
 
 absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& content, unsigned mode) {
+                                 const std::string& content, unsigned mode,
+                                 Durability durability) {
   absl::Status s = MakeParents(path);
   if (!s.ok()) return s;
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
@@ -308,7 +318,8 @@ absl::Status WriteFileAtomically(const std::string& path,
     unlink(tmp.c_str());
     return s;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if ((durability == Durability::kDurable && fsync(fd) != 0) ||
+      close(fd) != 0) {
     int err = errno;
     unlink(tmp.c_str());
     return ErrnoError(err, "fsync", tmp);

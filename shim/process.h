@@ -61,6 +61,10 @@ std::vector<std::string> ListDirectory(const std::string& path);
 absl::StatusOr<std::string> RealPath(const std::string& path);
 // Modification time of `path` in seconds since the epoch; nullopt if absent.
 std::optional<int64_t> ModificationTime(const std::string& path);
+// When this boot began, in seconds since the epoch: CLOCK_REALTIME minus
+// CLOCK_BOOTTIME (both since 2.6.39), as the kernel computes /proc/stat's
+// btime. A file last modified before it was written before a reboot.
+int64_t BootTime();
 // Sets the modification time of `path` to now, creating it (mode 0600).
 absl::Status Touch(const std::string& path);
 
@@ -68,12 +72,28 @@ absl::Status Touch(const std::string& path);
 std::string HostKernelRelease();
 // The current working directory.
 absl::StatusOr<std::string> WorkingDirectory();
-// Writes `content` to `path` atomically (temporary file, fsync, rename),
-// creating missing parent directories with mode 0700. The file gets `mode`
-// (not reduced by the umask) before it becomes visible under `path`.
+// Whether WriteFileAtomically fsyncs the file before the rename.
+enum class Durability {
+  // The file must survive a power loss (engine configurations, configure's
+  // undo record, the doctor's textfile).
+  kDurable,
+  // It need not: the wrapper's state records describe cgroups and
+  // processes, which no reboot keeps either. The rename alone makes the
+  // replacement atomic for every process (the page cache is shared); after
+  // a power loss a record may be empty or torn, and gc drops a record
+  // written before the current boot without touching any cgroup
+  // (docs/process-model.md). fsync cost 1.2-1.5 ms per create on an ext4
+  // state directory (docs/benchmarks.md).
+  kVolatile,
+};
+// Writes `content` to `path` atomically (temporary file, fsync unless
+// kVolatile, rename), creating missing parent directories with mode 0700.
+// The file gets `mode` (not reduced by the umask) before it becomes visible
+// under `path`.
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& content,
-                                 unsigned mode = 0600);
+                                 unsigned mode = 0600,
+                                 Durability durability = Durability::kDurable);
 // Removes a file; a missing one is fine.
 absl::Status RemoveFile(const std::string& path);
 // Appends one line to `path` (O_APPEND|O_CREAT, 0644), as runc opens --log.

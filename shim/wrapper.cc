@@ -372,7 +372,9 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
   }
   record.confirmed = true;
   if (confirmed.ok()) {
-    confirmed = WriteFileAtomically(record_path, RecordToJson(record));
+    // No fsync: a record describes cgroups, which a reboot removes too.
+    confirmed = WriteFileAtomically(record_path, RecordToJson(record), 0600,
+                                    Durability::kVolatile);
   }
   if (!confirmed.ok()) {
     MemoryController undo(&fs, ctx.config.kmem_policy);

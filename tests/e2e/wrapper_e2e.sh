@@ -231,6 +231,55 @@ rmdir "$MEM/$SCRATCH/i"
 "${GC[@]}" >/dev/null
 check '[ ! -e "$MEM/$SCRATCH" ] && [ "$(records)" = 0 ]' "gc cleans the rest"
 
+# Records are written without fsync: they describe cgroups, which no
+# reboot keeps (docs/process-model.md). configure's engine configuration
+# persists, and is still fsynced.
+if command -v strace >/dev/null; then
+  bundle "$T/bf" "/$SCRATCH/f"
+  strace -f -qq -e trace=fsync,fdatasync,syncfs,sync_file_range \
+    -o "$T/sync.trace" "${W[@]}" create --bundle "$T/bf" cf
+  check '[ $? = 0 ] && [ -n "$(find "$T/state" -name cf.json)" ]' "create under strace"
+  check '! grep -qE "(fsync|fdatasync|syncfs|sync_file_range)\(" "$T/sync.trace"' \
+    "the record is written without fsync: $(cat "$T/sync.trace")"
+  "${W[@]}" delete cf
+  strace -f -qq -e trace=fsync -o "$T/csync.trace" "$CLI" configure \
+    --runtime docker --runtime-path "$WRAPPER" --config-file "$T/daemon.json" \
+    --state-dir "$T/cstate" >/dev/null
+  check 'grep -q "fsync(" "$T/csync.trace"' "configure fsyncs what it writes: $(cat "$T/csync.trace")"
+fi
+
+# After a power loss a record on a disk state directory may be empty or
+# torn. One written before this boot describes cgroups that are gone: gc
+# drops it and touches no directory (one at that path now is someone
+# else's, whatever its inode), and a create of that id claims it again.
+# An unreadable record of this boot stays an error, never guessed at.
+btime=$(awk '$1 == "btime" {print $2}' /proc/stat)
+bundle "$T/bo" "/$SCRATCH/o"
+"${W[@]}" create --bundle "$T/bo" co
+rdir=$(dirname "$(find "$T/state" -name co.json)")
+rm -rf "$R/co"   # the runtime forgot it (its state died with the boot)
+touch -d "@$((btime - 60))" "$rdir/co.json"
+: >"$rdir/torn.json"
+touch -d "@$((btime - 60))" "$rdir/torn.json"
+"${GC[@]}" --format json >"$T/gcb.json"; rc=$?
+check '[ $rc = 0 ] && [ ! -e "$rdir/torn.json" ] && [ ! -e "$rdir/co.json" ]' \
+  "gc drops records from before this boot, torn or not: $(cat "$T/gcb.json")"
+check '[ -d "$MEM/$SCRATCH/o" ]' "gc touches no directory of a record from before this boot"
+rmdir "$MEM/$SCRATCH/o" "$MEM/$SCRATCH"
+: >"$rdir/fresh.json"
+"${GC[@]}" --format json >"$T/gcf.json"; rc=$?
+check '[ $rc = 1 ] && [ -e "$rdir/fresh.json" ] && grep -q "\"error\"" "$T/gcf.json"' \
+  "an unreadable record of this boot is an error and stays: $(cat "$T/gcf.json")"
+rm -f "$rdir/fresh.json"
+: >"$rdir/ct.json"
+touch -d "@$((btime - 60))" "$rdir/ct.json"
+bundle "$T/bt" "/$SCRATCH/t"
+"${W[@]}" create --bundle "$T/bt" ct
+check '[ $? = 0 ] && [ -d "$MEM/$SCRATCH/t" ] && grep -q "\"confirmed\": true" "$rdir/ct.json"' \
+  "create claims an id whose record is torn and from before this boot"
+"${W[@]}" delete ct
+check '[ ! -e "$MEM/$SCRATCH" ] && [ "$(records)" = 0 ]' "nothing left after the power-loss cases"
+
 # --version: ours, then the real runtime's.
 check '[ "$("${W[@]}" --version | head -1)" = "kmemguard-runtime version '"$(sed -n 's/^project(kmemguard VERSION \([0-9.]*\).*/\1/p' "$HERE/../../CMakeLists.txt")"'" ]' "--version: our line first"
 check '"${W[@]}" --version | sed -n 2p | grep -q "^stub-runtime version 1"' "--version: then the runtime's"
