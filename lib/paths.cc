@@ -271,10 +271,35 @@ absl::StatusOr<std::string> FindCgroupRoot(
   return absl::NotFoundError("mountpoint for cgroup not found");
 }
 
+namespace {
+
+// The lines of mountinfo that can change ResolveMemoryCgroup's result: a
+// cgroup mount (fs type cgroup or cgroup2: FindCgroupRoot, and the only
+// lines ParseMountinfo refuses) or a mount whose super options may hold
+// "memory" (FindHierarchy matches on the options alone, as runc does).
+// Neither word can come out of the kernel's octal escapes (\040 \011 \012
+// \134), so a line holding neither would be parsed only to be ignored.
+// It becomes an empty line, which keeps the line numbers of errors. On a
+// node with hundreds of mounts (pod volumes, overlays) full parsing cost
+// ~5,600 instructions a line on every container create (docs/benchmarks.md).
+std::string MountinfoLinesForMemory(absl::string_view mountinfo) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n')) {
+    if (absl::StrContains(line, "cgroup") || absl::StrContains(line, kMemory)) {
+      out.append(line.data(), line.size());
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<ResolvedCgroup> ResolveMemoryCgroup(
     const CgroupLocation& location, absl::string_view mountinfo,
     absl::string_view proc_self_cgroup) {
-  absl::StatusOr<std::vector<MountInfo>> mounts = ParseMountinfo(mountinfo);
+  absl::StatusOr<std::vector<MountInfo>> mounts =
+      ParseMountinfo(MountinfoLinesForMemory(mountinfo));
   if (!mounts.ok()) return mounts.status();
   absl::StatusOr<std::map<std::string, std::string>> own =
       ParseProcCgroup(proc_self_cgroup);

@@ -528,6 +528,45 @@ TEST_CASE("An absolute cgroups path lies under the memory mount", "[unit]") {
   CHECK_FALSE(r->explicit_path);
 }
 
+TEST_CASE("Resolution skips mounts that cannot matter, and only those",
+          "[unit]") {
+  // A node's mountinfo: hundreds of pod volumes and overlays before the
+  // cgroup mounts. ResolveMemoryCgroup parses only lines that hold
+  // "cgroup" or "memory"; the result must be that of the full parse.
+  std::string noise;
+  for (int i = 0; i < 300; ++i) {
+    absl::StrAppend(&noise, 100 + i, " 22 0:", 50 + i,
+                    " / /var/lib/kubelet/pods/p", i,
+                    "/volumes/x\\040y rw,relatime - tmpfs tmpfs rw,size=4k\n");
+  }
+  for (const char* path : {"/kubepods/pod1", "rel/c"}) {
+    absl::StatusOr<ResolvedCgroup> plain =
+        ResolveMemoryCgroup(PathLoc(path), kHostMountinfo, kHostProcCgroup);
+    absl::StatusOr<ResolvedCgroup> noisy = ResolveMemoryCgroup(
+        PathLoc(path), noise + kHostMountinfo, kHostProcCgroup);
+    REQUIRE_OK(plain);
+    REQUIRE_OK(noisy);
+    CHECK(noisy->full_path == plain->full_path);
+    CHECK(noisy->hierarchy_root == plain->hierarchy_root);
+  }
+  // runc matches the hierarchy on the super options alone, whatever the fs
+  // type: a line that is no cgroup mount but holds "memory" is kept.
+  std::string fuse =
+      "40 22 0:40 / /mnt/fake rw - fuse.x fuse.x rw,memory\n" + noise +
+      kHostMountinfo;
+  absl::StatusOr<ResolvedCgroup> r =
+      ResolveMemoryCgroup(PathLoc("rel/c"), fuse, kHostProcCgroup);
+  REQUIRE_OK(r);
+  CHECK(r->hierarchy_root == "/mnt/fake");
+  // A refused cgroup line is still named by its own line number.
+  absl::StatusOr<ResolvedCgroup> bad = ResolveMemoryCgroup(
+      PathLoc("/c"), noise + "35 30 0:31 / memory rw - cgroup cgroup rw,memory\n",
+      kHostProcCgroup);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()),
+             Catch::Matchers::Contains("mountinfo line 301"));
+}
+
 TEST_CASE("An absolute path is not relative to the caller's own cgroup",
           "[unit]") {
   // The caller sits in /user.slice; "/ctr" still lands at the mount's top.
