@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "cli_common.h"
 #include "kmemguard/doctor.h"
+#include "kmemguard/go_json.h"
 #include "kmemguard/memory.h"
 #include "kmemguard/oci.h"
 #include "kmemguard/paths.h"
@@ -58,7 +59,9 @@ std::string RuntimeLog::Format(absl::string_view level,
   if (json_) {
     nlohmann::ordered_json j;
     j["level"] = std::string(level);
-    j["msg"] = text;
+    // logrus's JSON formatter (Go's encoding/json) writes invalid UTF-8 as
+    // U+FFFD; nlohmann's dump() would throw, and the wrapper abort.
+    j["msg"] = GoCoerceUtf8(text);
     j["time"] = RuncTime();
     return j.dump();
   }
@@ -341,6 +344,18 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
     }
     record.owner_pid = getpid();
     record.owner_start = ProcessStartTime(record.owner_pid);
+    // A record names its paths exactly, in JSON, which holds only UTF-8
+    // (nlohmann's dump() throws on anything else, and the wrapper aborted).
+    // A root or cgroup that is not UTF-8 gets no record and so no cgroup
+    // of ours; the failure policy decides.
+    for (const std::string* path :
+         {&record.runtime_root, &record.hierarchy_root, &record.cgroup}) {
+      if (!GoIsValidUtf8(*path)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot record \"", GoCoerceUtf8(*path),
+            "\" for container ", a.container_id, ": not UTF-8"));
+      }
+    }
     record_path =
         RecordPath(ctx.config.state_dir, ctx.canonical_root, a.container_id);
     absl::Status claimed = ClaimRecord(record_path, record);

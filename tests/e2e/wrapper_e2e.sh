@@ -280,6 +280,24 @@ check '[ $? = 0 ] && [ -d "$MEM/$SCRATCH/t" ] && grep -q "\"confirmed\": true" "
 "${W[@]}" delete ct
 check '[ ! -e "$MEM/$SCRATCH" ] && [ "$(records)" = 0 ]' "nothing left after the power-loss cases"
 
+# A --root that is not UTF-8 (runc takes any bytes): no record can name
+# it in JSON, so no cgroup of ours and, fail-open, the container starts;
+# the JSON log line says why with U+FFFD, as logrus does. The wrapper
+# aborted in nlohmann's dump() before.
+bundle "$T/bu" "/$SCRATCH/u"
+"$WRAPPER" --root "$T/root"$'\xff' --log "$T/u.log" --log-format json \
+  create --bundle "$T/bu" cu 2>"$T/u.err"; rc=$?
+check '[ $rc = 0 ] && grep -q "^create cu" "$STUB_LOG" && [ ! -e "$MEM/$SCRATCH/u" ] && [ "$(records)" = 0 ]' \
+  "non-UTF-8 root: fail-open start without a cgroup of ours (rc $rc): $(cat "$T/u.err")"
+check 'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]; assert \"not UTF-8\" in open(sys.argv[1]).read()" "$T/u.log"' \
+  "non-UTF-8 root: the log is JSON: $(cat "$T/u.log" 2>&1)"
+"$WRAPPER" --root "$T/root"$'\xff' delete cu >/dev/null 2>&1
+# Any message may carry such bytes (here a bundle path that is missing).
+"${W[@]}" --log "$T/u2.log" --log-format json create --bundle "$T/nobundle"$'\xff' cu2 2>/dev/null
+check '[ $? = 0 ] && python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/u2.log"' \
+  "a message with invalid UTF-8 is logged as JSON: $(cat "$T/u2.log" 2>&1)"
+"${W[@]}" delete cu2 >/dev/null 2>&1
+
 # --version: ours, then the real runtime's.
 check '[ "$("${W[@]}" --version | head -1)" = "kmemguard-runtime version '"$(sed -n 's/^project(kmemguard VERSION \([0-9.]*\).*/\1/p' "$HERE/../../CMakeLists.txt")"'" ]' "--version: our line first"
 check '"${W[@]}" --version | sed -n 2p | grep -q "^stub-runtime version 1"' "--version: then the runtime's"
