@@ -32,9 +32,9 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "floor.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/churn.h"
-#include "kmemguard/memory.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/sim/churn.h"
+#include "kmemguard/core/memory.h"
 
 namespace kmemguard {
 namespace {

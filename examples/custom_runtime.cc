@@ -13,9 +13,9 @@
 #include <cstdio>
 #include <memory>
 
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/paths.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

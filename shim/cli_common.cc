@@ -12,8 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "kmemguard/go_json.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/go_json.h"
+#include "kmemguard/core/paths.h"
 #include "nlohmann/json.hpp"
 
 namespace kmemguard::cli {
@@ -143,27 +143,6 @@ absl::StatusOr<Target> TargetFromDirectory(const std::string& raw_dir,
   t.fs = *std::move(fs);
   t.path = *std::move(path);
   t.full_path = dir;
-  return t;
-}
-
-absl::StatusOr<Target> TargetFromLocation(const CgroupLocation& location) {
-  absl::StatusOr<ResolvedCgroup> resolved = ResolveMemoryCgroupOnHost(location);
-  if (!resolved.ok()) {
-    if (absl::IsNotFound(resolved.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "no cgroup v1 memory hierarchy on this host (",
-          resolved.status().message(), ")"));
-    }
-    return resolved.status();
-  }
-  absl::StatusOr<std::unique_ptr<RealCgroupFs>> fs =
-      RealCgroupFs::Open(resolved->hierarchy_root, RootCheck::kRequireCgroupfs);
-  if (!fs.ok()) return fs.status();
-  Target t;
-  t.fs = *std::move(fs);
-  t.path = resolved->path;
-  t.full_path = resolved->full_path;
-  t.explicit_path = resolved->explicit_path;
   return t;
 }
 

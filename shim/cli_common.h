@@ -15,9 +15,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/memory_stats.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/memory_stats.h"
+#include "kmemguard/core/resources.h"
+#include "kmemguard/core/target.h"
 
 namespace kmemguard::cli {
 
@@ -36,22 +37,14 @@ absl::StatusOr<int64_t> ParseRamInBytes(absl::string_view text);
 // anything else is ParseRamInBytes.
 absl::StatusOr<std::optional<int64_t>> ParseSizeFlag(absl::string_view text);
 
-// The cgroup a command works on: its filesystem and its path in it.
-struct Target {
-  std::unique_ptr<RealCgroupFs> fs;
-  CgroupPath path;
-  std::string full_path;
-  bool explicit_path = false;
-};
+// The cgroup a command works on (kmemguard/core/target.h).
+using Target = CgroupTarget;
 
 // --path DIR: DIR itself. On cgroupfs the hierarchy root is the mount that
 // holds DIR; elsewhere DIR is refused unless `allow_plain_dir`, and then the
 // nearest existing ancestor of DIR's parent is the root.
 absl::StatusOr<Target> TargetFromDirectory(const std::string& dir,
                                            bool allow_plain_dir);
-
-// --cgroups-path, or a location from config.json: resolved as runc does.
-absl::StatusOr<Target> TargetFromLocation(const CgroupLocation& location);
 
 // Reads a whole file (config.json, state files).
 absl::StatusOr<std::string> ReadFileText(const std::string& path);

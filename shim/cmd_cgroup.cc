@@ -10,10 +10,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/status.h"
-#include "kmemguard/oci.h"
+#include "kmemguard/core/memcg.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/status.h"
+#include "kmemguard/core/target.h"
+#include "kmemguard/core/oci.h"
 #include "seccomp_filter.h"
 
 namespace kmemguard::cli {
@@ -90,13 +91,9 @@ absl::StatusOr<Resolved> Resolve(const CgroupOptions& o, bool needs_target) {
   CgroupLocation location;
   bool have_location = false;
   if (!o.config.empty()) {
-    absl::StatusOr<std::string> text = ReadFileText(o.config);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<OciCgroupConfig> oci = ParseOciConfig(*text, o.id);
-    if (!oci.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(o.config, ": ", oci.status().message()));
-    }
+    absl::StatusOr<OciCgroupConfig> oci = LoadOciConfigFile(
+        o.config, o.id, /*systemd_cgroup=*/false, OciDecoder::kFull);
+    if (!oci.ok()) return oci.status();
     r.resources = oci->resources;
     if (!oci->cgroups_path.empty() || !o.id.empty()) {
       location = oci->location;
@@ -157,7 +154,7 @@ absl::StatusOr<Resolved> Resolve(const CgroupOptions& o, bool needs_target) {
         "no target: give --cgroups-path, --path, or --config with a "
         "cgroupsPath (or --id)");
   }
-  absl::StatusOr<Target> t = TargetFromLocation(location);
+  absl::StatusOr<Target> t = OpenTarget(location);
   if (!t.ok()) return t.status();
   r.target = *std::move(t);
   return r;

@@ -13,8 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
-#include "kmemguard/go_json.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/go_json.h"
+#include "kmemguard/core/status.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
 

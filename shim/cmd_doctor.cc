@@ -11,8 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli_common.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/doctor.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/doctor/doctor.h"
 #include "process.h"
 #include "shim_config.h"
 

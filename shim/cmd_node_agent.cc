@@ -22,8 +22,8 @@
 #include "absl/time/time.h"
 #include "cli_common.h"
 #include "cmd_configure.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/status.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/status.h"
 #include "process.h"
 #include "shim_config.h"
 

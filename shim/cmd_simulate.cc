@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli_common.h"
-#include "kmemguard/churn.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/sim/churn.h"
+#include "kmemguard/core/resources.h"
 
 namespace kmemguard::cli {
 namespace {

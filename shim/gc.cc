@@ -10,8 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/status.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
 

@@ -10,12 +10,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli_common.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/paths.h"
-#include "kmemguard/status.h"
-#include "kmemguard/unguarded.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/kernel.h"
+#include "kmemguard/core/memcg.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/paths.h"
+#include "kmemguard/core/status.h"
+#include "kmemguard/core/target.h"
+#include "kmemguard/core/unguarded.h"
 #include "wrapper.h"
 
 namespace kmemguard::shim {
@@ -56,16 +58,9 @@ absl::StatusOr<HookOutcome> RunHook(HookStage stage, const OciState& state,
   if (state.bundle.empty()) {
     return absl::InvalidArgumentError("OCI state has no bundle");
   }
-  std::string config_path = absl::StrCat(state.bundle, "/config.json");
-  absl::StatusOr<std::string> text = ReadHostFile(config_path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<OciCgroupConfig> oci = ParseOciConfig(*text, state.id);
-  if (!oci.ok()) {
-    return WithMessage(
-        oci.status(),
-        absl::StrCat(config_path, ": ",
-                     absl::StripPrefix(oci.status().message(), "config.json: ")));
-  }
+  absl::StatusOr<OciCgroupConfig> oci = LoadBundleConfig(
+      state.bundle, state.id, /*systemd_cgroup=*/false, OciDecoder::kFull);
+  if (!oci.ok()) return oci.status();
   if (stage == HookStage::kCreateRuntime) {
     // Containers kmemguard-runtime started without the guard (fail-open)
     // must show up wherever someone looks (issue 10).
@@ -87,10 +82,9 @@ absl::StatusOr<HookOutcome> RunHook(HookStage stage, const OciState& state,
         ": not inspected"));
     return out;
   }
-  absl::StatusOr<cli::Target> target = cli::TargetFromLocation(oci->location);
+  absl::StatusOr<CgroupTarget> target = OpenTarget(oci->location);
   if (!target.ok()) {
-    if (absl::StrContains(target.status().message(),
-                          "no cgroup v1 memory hierarchy")) {
+    if (IsNoMemoryHierarchy(target.status())) {
       out.reports.push_back(absl::StrCat(
           state.id, ": no cgroup v1 memory hierarchy; the kmem ID leak does "
           "not apply"));

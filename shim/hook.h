@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "kmemguard/oci.h"
+#include "kmemguard/core/oci.h"
 #include "shim_config.h"
 
 namespace kmemguard::shim {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hook.h"
-#include "kmemguard/oci.h"
+#include "kmemguard/core/oci.h"
 #include "process.h"
 #include "seccomp_filter.h"
 #include "shim_config.h"

@@ -21,7 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/status.h"
 
 extern char** environ;
 

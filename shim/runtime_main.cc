@@ -20,7 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gc.h"
-#include "kmemguard/unguarded.h"
+#include "kmemguard/core/unguarded.h"
 #include "process.h"
 #include "runtime_args.h"
 #include "shim_config.h"

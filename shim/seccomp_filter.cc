@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/status.h"
 
 namespace kmemguard::shim {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/status.h"
 #include "toml_parser.h"
 
 namespace kmemguard::shim {

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/core/resources.h"
 
 namespace kmemguard::shim {
 

@@ -18,22 +18,20 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli_common.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/go_json.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/oci.h"
-#include "kmemguard/paths.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/go_json.h"
+#include "kmemguard/core/kernel.h"
+#include "kmemguard/core/memcg.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/oci.h"
+#include "kmemguard/core/paths.h"
+#include "kmemguard/core/status.h"
+#include "kmemguard/core/target.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
 #include "gc.h"
 
 namespace kmemguard::shim {
 namespace {
-
-// Values at or above this read as "no limit" (LLONG_MAX on 3.10's
-// res_counter, PAGE_COUNTER_MAX * PAGE_SIZE since 3.19).
-constexpr uint64_t kUnlimitedFloor = uint64_t{1} << 62;
 
 std::optional<uint64_t> ReadUint(CgroupFs& fs, const CgroupPath& dir,
                                  absl::string_view file) {
@@ -226,13 +224,7 @@ std::vector<std::string> AccountedAncestors(CgroupFs& fs,
     if (!exists.ok() || !*exists) continue;
     std::optional<uint64_t> hierarchy = ReadUint(fs, p, kUseHierarchy);
     if (hierarchy != 1) continue;
-    std::optional<uint64_t> limit = ReadUint(fs, p, kKmemLimitInBytes);
-    std::optional<uint64_t> usage =
-        ReadUint(fs, p, "memory.kmem.usage_in_bytes");
-    if ((limit.has_value() && *limit < kUnlimitedFloor) ||
-        (usage.has_value() && *usage > 0)) {
-      out.push_back(fs.DisplayPath(p));
-    }
+    if (InspectKmemState(&fs, p).active) out.push_back(fs.DisplayPath(p));
   }
   return out;
 }
@@ -292,17 +284,9 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
     if (!cwd.ok()) return cwd.status();
     bundle = *cwd;
   }
-  std::string config_path = absl::StrCat(bundle, "/config.json");
-  absl::StatusOr<std::string> text = ReadHostFile(config_path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<OciCgroupConfig> oci =
-      ParseOciCgroupConfigLean(*text, a.container_id, a.systemd_cgroup);
-  if (!oci.ok()) {
-    return WithMessage(
-        oci.status(),
-        absl::StrCat(config_path, ": ",
-                     absl::StripPrefix(oci.status().message(), "config.json: ")));
-  }
+  absl::StatusOr<OciCgroupConfig> oci = LoadBundleConfig(
+      bundle, a.container_id, a.systemd_cgroup, OciDecoder::kLean);
+  if (!oci.ok()) return oci.status();
   if (oci->systemd.has_value()) {
     // runc's systemd v1 driver never calls the fs MemoryGroup.Apply; it
     // enables kmem only when KernelMemory != 0 (apply_systemd.go at
@@ -317,11 +301,9 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
     // memory setting (memoryAssigned).
     return absl::OkStatus();
   }
-  absl::StatusOr<cli::Target> target = cli::TargetFromLocation(oci->location);
+  absl::StatusOr<CgroupTarget> target = OpenTarget(oci->location);
   if (!target.ok()) {
-    if (absl::IsFailedPrecondition(target.status()) &&
-        absl::StrContains(target.status().message(),
-                          "no cgroup v1 memory hierarchy")) {
+    if (IsNoMemoryHierarchy(target.status())) {
       ctx.log->Debug("no cgroup v1 memory hierarchy: pass-through");
       return absl::OkStatus();
     }

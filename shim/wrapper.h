@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/memory.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/memory.h"
 #include "runtime_args.h"
 #include "shim_config.h"
 

@@ -15,6 +15,18 @@ EXTRA=""
 PREFIX="$BUILD/example-install"
 rm -rf "$PREFIX" "$BUILD/example-build"
 cmake --install "$BUILD" --prefix "$PREFIX" >/dev/null
+# The package is kmemguard::core alone: no doctor or sim headers, and no
+# test double (RecordingCgroupFs lives in tests/testing/).
+for absent in include/kmemguard/doctor include/kmemguard/sim; do
+  if [ -e "$PREFIX/$absent" ]; then
+    echo "FAIL: $absent is installed" >&2
+    exit 1
+  fi
+done
+if grep -rq RecordingCgroupFs "$PREFIX/include"; then
+  echo "FAIL: the installed headers carry RecordingCgroupFs" >&2
+  exit 1
+fi
 cmake -S "$SRC/examples" -B "$BUILD/example-build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_CXX_FLAGS="$EXTRA" >/dev/null
 cmake --build "$BUILD/example-build" >/dev/null

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "fuzz_common.h"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/paths.h"
 
 using namespace kmemguard;  // NOLINT
 

@@ -13,7 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/paths.h"
 
 #define FUZZ_CHECK(cond)                                                   \
   do {                                                                     \

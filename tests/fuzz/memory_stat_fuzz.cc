@@ -12,7 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "fuzz_common.h"
-#include "kmemguard/memory_stats.h"
+#include "kmemguard/core/memory_stats.h"
 
 using namespace kmemguard;  // NOLINT
 

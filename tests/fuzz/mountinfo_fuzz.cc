@@ -18,8 +18,8 @@
 #include "absl/strings/str_split.h"
 
 #include "fuzz_common.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/paths.h"
 
 using namespace kmemguard;  // NOLINT
 

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "kmemguard/oci.h"
-#include "kmemguard/paths.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/core/oci.h"
+#include "kmemguard/core/paths.h"
+#include "kmemguard/core/resources.h"
 
 using namespace kmemguard;  // NOLINT
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "fuzz_common.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/paths.h"
 
 using namespace kmemguard;  // NOLINT
 

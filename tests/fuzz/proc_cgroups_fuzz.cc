@@ -12,8 +12,8 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/status.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/status.h"
 
 using namespace kmemguard;  // NOLINT
 

@@ -12,8 +12,8 @@
 
 #include "cli_common.h"
 #include "fuzz_common.h"
-#include "kmemguard/go_json.h"
-#include "kmemguard/memory_stats.h"
+#include "kmemguard/core/go_json.h"
+#include "kmemguard/core/memory_stats.h"
 #include "nlohmann/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -83,7 +83,7 @@ has() { grep -Eq "$2" "$T/$1"; }
 check_fallbacks() {
   local name=$1 leaf=$2
   # openat2 (5.6) -> the O_NOFOLLOW walk, one component at a time
-  # (lib/cgroupfs.cc).
+  # (lib/core/cgroupfs.cc).
   if has "$name" 'openat2\(.*= -1 ENOSYS' &&
      ! has "$name" 'openat2\(.*= [0-9]' &&
      has "$name" "openat\\([0-9]+, \"$leaf\", [^)]*O_NOFOLLOW[^)]*\\) = [0-9]"; then ok

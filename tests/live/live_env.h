@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "kmemguard/cgroupfs.h"
+#include "kmemguard/core/cgroupfs.h"
 
 namespace kmemguard::live {
 

@@ -20,7 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/memory.h"
+#include "kmemguard/core/memory.h"
 #include "live/live_env.h"
 
 namespace kmemguard::live {

@@ -21,9 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/memory.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/status.h"
 #include "live/live_env.h"
+#include "testing/recording_cgroup_fs.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard::live {

@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/paths.h"
 #include "live/live_env.h"
 #include "testing/status_matchers.h"
 

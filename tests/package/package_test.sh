@@ -187,7 +187,7 @@ rpm_test() {
   rpm -qpl "$RPMDEV" >"$T/devlist"
   for f in /usr/lib64/libkmemguard.a /usr/lib64/libkmemguard.so \
            /usr/lib64/pkgconfig/kmemguard.pc /usr/lib64/cmake/kmemguard/kmemguardConfig.cmake \
-           /usr/include/kmemguard/memory.h; do
+           /usr/include/kmemguard/core/memory.h; do
     check 'grep -qx "$f" "$T/devlist"' "devel rpm lacks $f"
   done
   for r in "$RPM" "$RPMDEV"; do

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "kmemguard/cgroupfs.h"
+#include "kmemguard/core/cgroupfs.h"
 
 namespace kmemguard::testing {
 

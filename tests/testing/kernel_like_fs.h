@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/memory.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/memory.h"
 #include "testing/fixture_tree.h"
 
 namespace kmemguard::testing {

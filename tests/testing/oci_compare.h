@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "kmemguard/oci.h"
+#include "kmemguard/core/oci.h"
 
 namespace kmemguard::testing {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-#include "kmemguard/doctor.h"
+#include "kmemguard/doctor/doctor.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,10 +12,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/status.h"
-#include "kmemguard/unguarded.h"
+#include "kmemguard/core/status.h"
+#include "kmemguard/core/unguarded.h"
 #include "nlohmann/json.hpp"
 #include "testing/fixture_tree.h"
+#include "testing/recording_cgroup_fs.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {

@@ -5,8 +5,9 @@
 #include <algorithm>
 
 #include "catch2/catch.hpp"
-#include "kmemguard/doctor.h"
+#include "kmemguard/doctor/doctor.h"
 #include "testing/fixture_tree.h"
+#include "testing/recording_cgroup_fs.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {

@@ -8,8 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/doctor.h"
-#include "kmemguard/paths.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/paths.h"
 #include "shim_config.h"
 
 namespace kmemguard {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Go encoding/json's text rules (include/kmemguard/go_json.h) and the JSON
+// Go encoding/json's text rules (include/kmemguard/core/go_json.h) and the JSON
 // writers that dump text read from the host: stats --format json, doctor,
 // configure. Expected strings were produced with Go 1.19's json.Marshal and
 // json.Unmarshal on this machine (golang-go), e.g.
@@ -13,9 +13,9 @@
 #include "catch2/catch.hpp"
 #include "cli_common.h"
 #include "cmd_configure.h"
-#include "kmemguard/doctor.h"
-#include "kmemguard/go_json.h"
-#include "kmemguard/memory_stats.h"
+#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/go_json.h"
+#include "kmemguard/core/memory_stats.h"
 #include "nlohmann/json.hpp"
 #include "testing/status_matchers.h"
 

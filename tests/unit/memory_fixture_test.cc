@@ -37,12 +37,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/resources.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/resources.h"
+#include "kmemguard/core/status.h"
 #include "testing/fixture_tree.h"
 #include "testing/kernel_like_fs.h"
+#include "testing/recording_cgroup_fs.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {
@@ -407,7 +408,7 @@ TEST_CASE("Set with a kernel limit and no kmem file is FailedPrecondition",
   CHECK_FALSE(rig.tree().Exists("ctr/memory.kmem.limit_in_bytes"));
 }
 
-// Regression (was a bug, fixed): lib/memory.cc MemoryController::Set, EOPNOTSUPP branch of the kmem
+// Regression (was a bug, fixed): lib/core/memory.cc MemoryController::Set, EOPNOTSUPP branch of the kmem
 // write: it returns Annotate(s, ...), which keeps the errno's status code
 // (absl::ErrnoToStatusCode(EOPNOTSUPP) == kUnimplemented), while memory.h
 // documents "an explicit kernel limit on a kernel ... refusing it is

@@ -12,9 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/memory.h"
-#include "kmemguard/memory_plan.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/memory_plan.h"
+#include "kmemguard/core/resources.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {

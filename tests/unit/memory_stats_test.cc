@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/memory_stats.h"
+#include "kmemguard/core/memory_stats.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {
@@ -188,7 +188,7 @@ TEST_CASE("ParseMemoryStat reports a bad value with runc's strconv text",
         "range");
 }
 
-// Regression (was a bug, fixed): lib/memory_stats.cc ParseMemoryStat drops one trailing '\n' and then
+// Regression (was a bug, fixed): lib/core/memory_stats.cc ParseMemoryStat drops one trailing '\n' and then
 // returns an empty map when nothing is left, so a memory.stat of exactly
 // "\n" parses as OK. Go's bufio.Scanner yields one empty line for "\n", and
 // runc fails with `failed to parse memory.stat ("") - line is not a valid
@@ -219,7 +219,7 @@ TEST_CASE("GoQuote quotes and escapes like Go's %q for ASCII", "[unit]") {
   CHECK(GoQuote("\xff") == "\"\\xff\"");
 }
 
-// Regression (was a bug, fixed): lib/memory_stats.cc GoQuote escapes \a \b \f \v as \x07 \x08 \x0c
+// Regression (was a bug, fixed): lib/core/memory_stats.cc GoQuote escapes \a \b \f \v as \x07 \x08 \x0c
 // \x0b and every byte >= 0x80 as \xNN; Go's strconv.Quote (%q) writes \a \b
 // \f \v and keeps printable UTF-8 such as "é" unescaped.
 TEST_CASE("GoQuote uses Go's short escapes and keeps printable UTF-8",

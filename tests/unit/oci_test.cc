@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "cli_common.h"
-#include "kmemguard/oci.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/core/oci.h"
+#include "kmemguard/core/resources.h"
 #include "testing/oci_compare.h"
 #include "testing/status_matchers.h"
 

@@ -12,7 +12,7 @@
 #include "catch2/catch.hpp"
 #include "cmd_configure.h"
 #include "hook.h"
-#include "kmemguard/memory.h"
+#include "kmemguard/core/memory.h"
 #include "nlohmann/json.hpp"
 #include "runtime_args.h"
 #include "shim_config.h"

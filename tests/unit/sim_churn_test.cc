@@ -9,9 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/churn.h"
-#include "kmemguard/legacy_kernel_sim.h"
-#include "kmemguard/resources.h"
+#include "kmemguard/sim/churn.h"
+#include "kmemguard/sim/legacy_kernel_sim.h"
+#include "kmemguard/core/resources.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {

@@ -10,11 +10,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/cgroupfs.h"
-#include "kmemguard/legacy_kernel_sim.h"
-#include "kmemguard/memory.h"
-#include "kmemguard/resources.h"
-#include "kmemguard/status.h"
+#include "kmemguard/core/cgroupfs.h"
+#include "kmemguard/sim/legacy_kernel_sim.h"
+#include "kmemguard/core/memory.h"
+#include "kmemguard/core/resources.h"
+#include "kmemguard/core/status.h"
 #include "testing/status_matchers.h"
 
 namespace kmemguard {
