@@ -131,6 +131,8 @@ TEST_CASE("error kinds travel as payloads, not message text", "[unit]") {
 
 TEST_CASE("LoadBundleConfig names the file in every error", "[fixture]") {
   testing::FixtureTree tree;
+  tree.Dir("bad");
+  tree.Dir("good");
   tree.Write("bad/config.json", R"({"linux":{"resources":{"memory":[]}}})");
   tree.Write("good/config.json",
              R"({"linux":{"cgroupsPath":"/k/c1","resources":{"memory":)"
