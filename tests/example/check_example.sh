@@ -23,8 +23,8 @@ for absent in include/kmemguard/doctor include/kmemguard/sim; do
     exit 1
   fi
 done
-if grep -rq RecordingCgroupFs "$PREFIX/include"; then
-  echo "FAIL: the installed headers carry RecordingCgroupFs" >&2
+if grep -rqE "class (RecordingCgroupFs|LegacyKernelSim)" "$PREFIX/include"; then
+  echo "FAIL: the installed headers carry a test double or the simulator" >&2
   exit 1
 fi
 cmake -S "$SRC/examples" -B "$BUILD/example-build" -G Ninja \
