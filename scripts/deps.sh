@@ -8,7 +8,7 @@
 set -euo pipefail
 want=(build-essential cmake ninja-build pkg-config libabsl-dev
       nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libseccomp-dev
-      runc busybox-static)
+      libboost-filesystem-dev runc busybox-static)
 # scripts/package.sh: rpmbuild, dpkg-deb/dpkg-shlibdeps, lintian; strace
 # and binutils for the static-binary and jail checks.
 pkg=(rpm dpkg-dev lintian binutils strace iproute2)

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+//
+// The full config.json decoder. Over 500 lines on purpose: it is one
+// reading of Go's encoding/json rules (folded keys, first value only, null
+// resets, integer literals) over nlohmann's tokenizer, and splitting it
+// would scatter rules that must be read together against oci_lean.cc.
 
 #include "kmemguard/core/oci.h"
 

@@ -14,7 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "kmemguard/doctor/doctor.h"
+#include "kmemguard/core/memcg.h"
 #include "kmemguard/core/status.h"
 
 namespace kmemguard {

@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "boost/filesystem.hpp"
 #include "kmemguard/core/status.h"
 #include "kmemguard/doctor/host_command.h"
 
@@ -49,20 +50,23 @@ bool IsWellKnownParent(absl::string_view path) {
   return false;
 }
 
+namespace fs = boost::filesystem;
+
 // Rebases a host mount point under --sys: /sys/fs/cgroup/memory becomes
 // <sys_root>/fs/cgroup/memory. Mount points outside /sys stay as they are.
+// (--proc and --sys name recorded hosts: plain directories of /proc and
+// /sys text, read with the host's own paths rebased.)
 std::string UnderSysRoot(const std::string& mount_point,
                          const std::string& sys_root) {
   if (sys_root == "/sys" || mount_point.empty()) return mount_point;
-  if (mount_point == "/sys") return sys_root;
-  if (absl::StartsWith(mount_point, "/sys/")) {
-    return absl::StrCat(sys_root, mount_point.substr(4));
-  }
-  return mount_point;
+  fs::path rel = fs::path(mount_point).lexically_relative("/sys");
+  if (rel.empty() || *rel.begin() == "..") return mount_point;
+  if (rel == ".") return sys_root;
+  return (fs::path(sys_root) / rel).string();
 }
 
 std::string Proc(const DoctorOptions& o, absl::string_view rel) {
-  return absl::StrCat(o.proc_root, "/", rel);
+  return (fs::path(o.proc_root) / std::string(rel)).string();
 }
 
 absl::StatusOr<std::unique_ptr<RealCgroupFs>> OpenHierarchy(
@@ -138,9 +142,12 @@ std::optional<std::string> FindOnPath(const std::vector<std::string>& dirs,
                                       const std::string& name) {
   for (const std::string& d : dirs) {
     if (d.empty()) continue;
-    std::string candidate = absl::StrCat(d, "/", name);
-    absl::StatusOr<HostPathInfo> info = StatHostPath(candidate);
-    if (info.ok() && info->exists && !info->is_dir) return candidate;
+    fs::path candidate = fs::path(d) / name;
+    boost::system::error_code ec;
+    fs::file_status st = fs::symlink_status(candidate, ec);
+    if (!ec && fs::exists(st) && !fs::is_directory(st)) {
+      return candidate.string();
+    }
   }
   return std::nullopt;
 }

@@ -2,6 +2,9 @@
 //
 // The rules R1..R9 are listed, with their sources, in legacy_kernel_sim.h and
 // docs/simulation.md; the comments below name the rule each branch models.
+// Over 500 lines on purpose: one model of one kernel's memory controller,
+// whose rules refer to each other; WriteControl is one switch over the
+// control files, as mem_cgroup_write and its siblings are in 3.10.
 
 #include "kmemguard/sim/legacy_kernel_sim.h"
 

@@ -14,11 +14,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "boost/filesystem.hpp"
+#include "boost/filesystem/fstream.hpp"
 #include "catch2/catch.hpp"
 #include "kmemguard/core/memory.h"
 #include "live/live_env.h"
@@ -31,15 +31,15 @@ std::atomic<int> g_counter{0};
 
 // Removes the scratch parent with everything below it, children first.
 void RemoveScratch() {
-  std::error_code ec;
-  std::filesystem::path root =
-      std::filesystem::path(kMemoryMount) / g_scratch.ToString();
-  if (!std::filesystem::exists(root, ec)) return;
-  std::vector<std::filesystem::path> dirs;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+  namespace fs = boost::filesystem;
+  boost::system::error_code ec;
+  fs::path root = fs::path(kMemoryMount) / g_scratch.ToString();
+  if (!fs::exists(root, ec)) return;
+  std::vector<fs::path> dirs;
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (it->is_directory(ec)) dirs.push_back(it->path());
+    if (fs::is_directory(it->status(ec))) dirs.push_back(it->path());
   }
   std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
     return a.string().size() > b.string().size();
@@ -84,17 +84,19 @@ long MemoryCgroupsInUse() {
 
 long VisibleMemoryCgroups() {
   long n = 1;  // the root
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(kMemoryMount, ec);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+  namespace fs = boost::filesystem;
+  boost::system::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(kMemoryMount, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (it->is_directory(ec) && !it->is_symlink(ec)) ++n;
+    fs::file_status st = it->symlink_status(ec);
+    if (!ec && fs::is_directory(st) && !fs::is_symlink(st)) ++n;
   }
   return n;
 }
 
 std::string ReadMemoryFile(const std::string& rel) {
-  std::ifstream in(std::filesystem::path(kMemoryMount) / rel);
+  boost::filesystem::ifstream in(boost::filesystem::path(kMemoryMount) / rel);
   if (!in) return "";
   std::stringstream ss;
   ss << in.rdbuf();

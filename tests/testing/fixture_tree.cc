@@ -4,12 +4,15 @@
 
 #include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "boost/filesystem.hpp"
+#include "boost/filesystem/fstream.hpp"
+
 namespace kmemguard::testing {
+
+namespace fs = boost::filesystem;
 
 Files V1MemoryFiles(V1Options o) {
   Files f = {
@@ -49,9 +52,9 @@ Files V1MemoryFiles(V1Options o) {
 }
 
 FixtureTree::FixtureTree() {
-  std::string tmpl = (std::filesystem::temp_directory_path() /
-                      "kmemguard-fixture-XXXXXX")
-                         .string();
+  // mkdtemp: a fresh directory only we can have created.
+  std::string tmpl =
+      (fs::temp_directory_path() / "kmemguard-fixture-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
@@ -59,25 +62,24 @@ FixtureTree::FixtureTree() {
 }
 
 FixtureTree::~FixtureTree() {
-  std::error_code ignored;
-  std::filesystem::remove_all(root_, ignored);
+  boost::system::error_code ignored;
+  fs::remove_all(root_, ignored);
 }
 
 void FixtureTree::Dir(const std::string& rel, const Files& files) {
-  std::filesystem::path dir = std::filesystem::path(root_) / rel;
-  std::filesystem::create_directories(dir);
+  fs::create_directories(fs::path(root_) / rel);
   for (const auto& [name, content] : files) Write(rel + "/" + name, content);
 }
 
 void FixtureTree::Write(const std::string& rel_file,
                         const std::string& content) {
-  std::ofstream out(std::filesystem::path(root_) / rel_file,
-                    std::ios::binary | std::ios::trunc);
+  fs::ofstream out(fs::path(root_) / rel_file,
+                  std::ios::binary | std::ios::trunc);
   out << content;
 }
 
 std::string FixtureTree::Read(const std::string& rel_file) const {
-  std::ifstream in(std::filesystem::path(root_) / rel_file, std::ios::binary);
+  fs::ifstream in(fs::path(root_) / rel_file, std::ios::binary);
   if (!in) return "<missing>";
   std::stringstream ss;
   ss << in.rdbuf();
@@ -85,7 +87,7 @@ std::string FixtureTree::Read(const std::string& rel_file) const {
 }
 
 bool FixtureTree::Exists(const std::string& rel) const {
-  return std::filesystem::exists(std::filesystem::path(root_) / rel);
+  return fs::exists(fs::path(root_) / rel);
 }
 
 std::unique_ptr<RealCgroupFs> FixtureTree::OpenFs() const {

@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <set>
 #include <string>
@@ -18,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "boost/filesystem.hpp"
 #include "catch2/catch.hpp"
 #include "kmemguard/core/cgroupfs.h"
 #include "kmemguard/core/memory.h"
@@ -48,9 +48,10 @@ struct World {
   void Cgroup(const std::string& rel) { tree.Dir(rel, files); }
   std::set<std::string> Dirs() const {
     std::set<std::string> out;
-    for (auto& e : std::filesystem::recursive_directory_iterator(tree.root())) {
-      if (e.is_directory()) {
-        out.insert(std::filesystem::relative(e.path(), tree.root()).string());
+    namespace fs = boost::filesystem;
+    for (auto& e : fs::recursive_directory_iterator(tree.root())) {
+      if (fs::is_directory(e.status())) {
+        out.insert(fs::relative(e.path(), tree.root()).string());
       }
     }
     return out;

@@ -25,7 +25,6 @@
 // V1Options{.kmem = false}, which yields a real ENOENT.
 
 #include <cerrno>
-#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -36,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "boost/filesystem.hpp"
 #include "catch2/catch.hpp"
 #include "kmemguard/core/cgroupfs.h"
 #include "kmemguard/core/memory.h"
@@ -593,7 +593,7 @@ TEST_CASE("GetStats discards a memsw family whose last file is missing",
   Rig rig;
   rig.Cgroup("ctr");
   rig.tree().Write("ctr/memory.memsw.usage_in_bytes", "77\n");
-  std::filesystem::remove(rig.tree().root() + "/ctr/memory.memsw.limit_in_bytes");
+  boost::filesystem::remove(rig.tree().root() + "/ctr/memory.memsw.limit_in_bytes");
   MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
   absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
   REQUIRE_OK(s);
@@ -676,7 +676,7 @@ TEST_CASE("GetStats fails on a bad memsw file even though a missing one is "
 TEST_CASE("GetStats fails when a plain memory.* file is missing", "[fixture]") {
   Rig rig;
   rig.Cgroup("ctr");
-  std::filesystem::remove(rig.tree().root() + "/ctr/memory.max_usage_in_bytes");
+  boost::filesystem::remove(rig.tree().root() + "/ctr/memory.max_usage_in_bytes");
   MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
   absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
   REQUIRE_FALSE(s.ok());
@@ -695,7 +695,7 @@ TEST_CASE("GetStats fails without memory.usage_in_bytes or "
     Rig rig;
     rig.Cgroup("ctr");
     rig.tree().Write("ctr/memory.stat", "cache 512\nrss 1024\n");
-    std::filesystem::remove(rig.tree().root() + "/ctr/" + file);
+    boost::filesystem::remove(rig.tree().root() + "/ctr/" + file);
     MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
     absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
     REQUIRE_FALSE(s.ok());
@@ -734,7 +734,7 @@ TEST_CASE("GetStats fails when use_hierarchy is missing or unparsable",
   Rig rig;
   rig.Cgroup("a");
   rig.Cgroup("b");
-  std::filesystem::remove(rig.tree().root() + "/a/memory.use_hierarchy");
+  boost::filesystem::remove(rig.tree().root() + "/a/memory.use_hierarchy");
   rig.tree().Write("b/memory.use_hierarchy", "yes\n");
   MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
   absl::StatusOr<MemoryStats> a = mc.GetStats(P("a"));
@@ -752,7 +752,7 @@ TEST_CASE("GetStats without memory.stat returns present=false and reads "
           "[fixture]") {
   Rig rig;
   rig.Cgroup("ctr");
-  std::filesystem::remove(rig.tree().root() + "/ctr/memory.stat");
+  boost::filesystem::remove(rig.tree().root() + "/ctr/memory.stat");
   MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
   absl::StatusOr<MemoryStats> s = mc.GetStats(P("ctr"));
   REQUIRE_OK(s);
@@ -1439,7 +1439,7 @@ TEST_CASE("RealCgroupFs lists only subdirectories, sorted", "[fixture]") {
   tree.Dir("ctr/alpha");
   tree.Dir("ctr/mid", {{"cgroup.procs", ""}});
   tree.Write("ctr/memory.stat", "");
-  std::filesystem::create_directory_symlink(outside.root(),
+  boost::filesystem::create_directory_symlink(outside.root(),
                                             tree.root() + "/ctr/link");
   std::unique_ptr<RealCgroupFs> fs = tree.OpenFs();
   absl::StatusOr<std::vector<std::string>> dirs = fs->ListDirs(P("ctr"));
@@ -1455,7 +1455,7 @@ TEST_CASE("RealCgroupFs does not follow a symlinked directory in the tree",
   FixtureTree tree;
   FixtureTree outside;
   outside.Dir("target", {{"memory.limit_in_bytes", "orig"}});
-  std::filesystem::create_directory_symlink(outside.root() + "/target",
+  boost::filesystem::create_directory_symlink(outside.root() + "/target",
                                             tree.root() + "/evil");
   std::unique_ptr<RealCgroupFs> fs = tree.OpenFs();
 
@@ -1487,7 +1487,7 @@ TEST_CASE("RealCgroupFs does not follow a symlinked control file", "[fixture]") 
   FixtureTree outside;
   outside.Write("secret", "orig");
   tree.Dir("ctr");
-  std::filesystem::create_symlink(outside.root() + "/secret",
+  boost::filesystem::create_symlink(outside.root() + "/secret",
                                   tree.root() + "/ctr/memory.limit_in_bytes");
   std::unique_ptr<RealCgroupFs> fs = tree.OpenFs();
   absl::Status w = fs->WriteFile(P("ctr"), "memory.limit_in_bytes", "1");
@@ -1507,7 +1507,7 @@ TEST_CASE("Removing a cgroup holding a symlink leaves the link target intact",
   FixtureTree outside;
   outside.Dir("target", {{"keep", "data"}});
   rig.Cgroup("ctr");
-  std::filesystem::create_directory_symlink(outside.root() + "/target",
+  boost::filesystem::create_directory_symlink(outside.root() + "/target",
                                             rig.tree().root() + "/ctr/link");
   MemoryController mc(&rig.fs(), KmemPolicy::kGuarded);
   REQUIRE_OK(mc.Remove(P("ctr")));
