@@ -401,5 +401,21 @@ TEST_CASE("Accounted ancestors: kmem active with use_hierarchy=1 is found",
   CHECK(AccountedAncestors(*fs, testing::P("kubepods/burstable/pod1"), true).size() == 2);
 }
 
+TEST_CASE("AccountedAncestors takes a limit above 2^62 for a limit",
+          "[fixture]") {
+  // The wrapper once took every value from 1 << 62 up for "no limit"; the
+  // one check (core/memcg.h) knows the kernel's exact reading.
+  testing::FixtureTree tree;
+  testing::Files files = testing::V1MemoryFiles();
+  tree.Dir("kubepods", files);
+  tree.Dir("kubepods/pod1", files);
+  auto fs = tree.OpenFs();
+  CHECK(AccountedAncestors(*fs, testing::P("kubepods/pod1/c")).empty());
+  tree.Write("kubepods/memory.kmem.limit_in_bytes", "5000000000000000000\n");
+  auto found = AccountedAncestors(*fs, testing::P("kubepods/pod1/c"));
+  REQUIRE(found.size() == 1);
+  CHECK(absl::EndsWith(found[0], "/kubepods"));
+}
+
 }  // namespace
 }  // namespace kmemguard::shim
