@@ -28,7 +28,7 @@ else
 fi
 grep -q '^KMEMGUARD_FULLY_STATIC:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null ||
   die "$BUILD is not configured with -DKMEMGUARD_FULLY_STATIC=ON"
-cmake --build "$BUILD" --target kmemguard kmemguard_shared kmemguard_cli \
+cmake --build "$BUILD" --target kmemguard_core kmemguard_core_shared kmemguard_cli \
   kmemguard_runtime kmemguard_hook
 VERSION=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD/CMakeCache.txt")
 [ -n "$VERSION" ] || die "no project version in $BUILD/CMakeCache.txt"

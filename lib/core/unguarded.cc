@@ -1,4 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+//
+// The one place of kmemguard::core besides the cgroupfs seam that makes
+// system calls (mkdir, open, fstat, fcntl locks, ftruncate, write, pread):
+// the counter is a record file in the state directory, not cgroupfs, and
+// its locking and torn-tail repair (unguarded.h) are this file's own
+// protocol, which a generic "read a whole host file" helper cannot carry.
+// Its calls must stay within kmemguard-hook's seccomp allowlist
+// (shim/seccomp_filter.cc).
 
 #include "kmemguard/core/unguarded.h"
 

@@ -20,10 +20,12 @@
 // system calls.
 //
 // Where the library's system calls live (docs/architecture.md): this seam
-// (lib/core/cgroupfs.cc) holds every system call of kmemguard::core: the
+// (lib/core/cgroupfs.cc) holds the system calls of kmemguard::core: the
 // hierarchy (openat/openat2, mkdirat, unlinkat, fstatat, getdents through
 // fdopendir, read, write) and the few host reads below (ReadHostFile,
-// StatHostPath, HostFdIsTerminal). The doctor's `--version` probe of the runtimes
+// StatHostPath, HostFdIsTerminal). The one other place in core is the
+// unguarded-start counter's record file (lib/core/unguarded.cc, which says
+// why). The doctor's `--version` probe of the runtimes
 // (fork, exec, wait, kill) is kmemguard::doctor's own process layer
 // (lib/doctor/host_command.cc); the shim's process work is in its own layer.
 //
