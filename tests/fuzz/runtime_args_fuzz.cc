@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "fuzz_common.h"
-#include "runtime_args.h"
+#include "runtime/runtime_args.h"
 
 using kmemguard::shim::ParseRuntimeArgs;
 using kmemguard::shim::RuntimeArgs;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "shim_config.h"
+#include "common/shim_config.h"
 
 using kmemguard::shim::ParseShimConfig;
 using kmemguard::shim::ShimConfig;

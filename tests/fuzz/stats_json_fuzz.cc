@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-#include "cli_common.h"
+#include "cli/cli_common.h"
 #include "fuzz_common.h"
 #include "kmemguard/core/go_json.h"
 #include "kmemguard/core/memory_stats.h"

@@ -89,7 +89,7 @@ check_fallbacks() {
      has "$name" "openat\\([0-9]+, \"$leaf\", [^)]*O_NOFOLLOW[^)]*\\) = [0-9]"; then ok
   else bad "$name: no openat2 -> O_NOFOLLOW walk fallback in the trace"; fi
   # seccomp(2) (3.17) -> prctl(PR_SET_SECCOMP) for our own filter
-  # (shim/seccomp_filter.cc through libseccomp, which probes seccomp(2)
+  # (shim/common/seccomp_filter.cc through libseccomp, which probes seccomp(2)
   # and, on ENOSYS, loads with prctl).
   if has "$name" 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER.*= 0' &&
      ! has "$name" 'seccomp\(SECCOMP_SET_MODE_FILTER.*= 0'; then ok

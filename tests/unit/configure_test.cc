@@ -7,7 +7,7 @@
 #include <string>
 
 #include "catch2/catch.hpp"
-#include "cmd_configure.h"
+#include "cli/cmd_configure.h"
 #include "nlohmann/json.hpp"
 #include "testing/status_matchers.h"
 

@@ -19,15 +19,15 @@
 #include "absl/strings/str_cat.h"
 #include "boost/filesystem.hpp"
 #include "catch2/catch.hpp"
+#include "common/shim_config.h"
 #include "kmemguard/core/cgroupfs.h"
 #include "kmemguard/core/memory.h"
 #include "kmemguard/core/status.h"
-#include "shim_config.h"
+#include "runtime/wrapper.h"
 #include "testing/fixture_tree.h"
 #include "testing/kernel_like_fs.h"
 #include "testing/recording_cgroup_fs.h"
 #include "testing/status_matchers.h"
-#include "wrapper.h"
 
 namespace kmemguard {
 namespace {

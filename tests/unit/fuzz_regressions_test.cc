@@ -8,9 +8,9 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "kmemguard/doctor/doctor.h"
+#include "common/shim_config.h"
 #include "kmemguard/core/paths.h"
-#include "shim_config.h"
+#include "kmemguard/doctor/doctor.h"
 
 namespace kmemguard {
 namespace {
@@ -86,7 +86,7 @@ TEST_CASE("B6: a raw NUL in mountinfo or /proc/self/cgroup is refused",
 
 TEST_CASE("B8: a table header starting with a control character is a parse error",
           "[unit]") {
-  // toml++ 3.3.0 asserted here in debug builds (shim/toml_parser.h).
+  // toml++ 3.3.0 asserted here in debug builds (shim/common/toml_parser.h).
   auto c = shim::ParseShimConfig("[\x12ook]\nx = 1\n", "t.toml");
   CHECK(absl::IsInvalidArgument(c.status()));
   CHECK(absl::StrContains(c.status().message(), "t.toml:1"));

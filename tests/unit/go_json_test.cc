@@ -11,11 +11,11 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "cli_common.h"
-#include "cmd_configure.h"
-#include "kmemguard/doctor/doctor.h"
+#include "cli/cli_common.h"
+#include "cli/cmd_configure.h"
 #include "kmemguard/core/go_json.h"
 #include "kmemguard/core/memory_stats.h"
+#include "kmemguard/doctor/doctor.h"
 #include "nlohmann/json.hpp"
 #include "testing/status_matchers.h"
 

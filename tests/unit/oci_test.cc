@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "cli_common.h"
+#include "cli/cli_common.h"
 #include "kmemguard/core/oci.h"
 #include "kmemguard/core/resources.h"
 #include "testing/oci_compare.h"

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "catch2/catch.hpp"
-#include "seccomp_filter.h"
+#include "common/seccomp_filter.h"
 
 namespace kmemguard::shim {
 namespace {

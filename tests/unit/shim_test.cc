@@ -3,6 +3,8 @@
 // The wrapper's and the hook's pure parts: the runtime argv parser, the
 // config file, engine registration, hook stages, state records.
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -10,17 +12,19 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "cmd_configure.h"
-#include "hook.h"
+#include "cli/cmd_configure.h"
+#include "common/inherited_kmem.h"
+#include "common/process.h"
+#include "common/shim_config.h"
+#include "common/toml_parser.h"
+#include "hook/hook.h"
 #include "kmemguard/core/memory.h"
 #include "nlohmann/json.hpp"
-#include "runtime_args.h"
-#include "shim_config.h"
+#include "runtime/runtime_args.h"
+#include "runtime/verbs.h"
+#include "runtime/wrapper.h"
 #include "testing/fixture_tree.h"
 #include "testing/status_matchers.h"
-#include "toml_parser.h"
-#include "process.h"
-#include "wrapper.h"
 
 namespace kmemguard::shim {
 namespace {
@@ -154,6 +158,29 @@ TEST_CASE("Only create, run and restore create cgroups", "[unit]") {
                          "--tcp-established", "c7"});
   CHECK(r.bundle == "/b");
   CHECK(r.container_id == "c7");
+}
+
+TEST_CASE("Runtime verbs dispatch from one table", "[unit]") {
+  auto handler = [](absl::string_view verb) {
+    return std::string(VerbRowFor(verb).handler);
+  };
+  CHECK(handler("") == "no-verb");
+  CHECK(handler("delete") == "delete");
+  for (const char* v : {"create", "run", "restore"}) {
+    CHECK(handler(v) == "create-like");
+  }
+  for (const char* v : {"start", "state", "kill", "update", "exec", "pause",
+                        "events", "features", "checkpoint", "frobnicate",
+                        "CREATE"}) {
+    CHECK(handler(v) == "pass-through");
+  }
+  // The parser reads a bundle and an id for exactly the verbs whose handler
+  // needs them.
+  for (const VerbRow& row : VerbTable()) {
+    INFO(row.verb);
+    CHECK(CreatesCgroups(row.verb) == (std::string(row.handler) == "create-like"));
+    CHECK(VerbRowFor(row.verb).run == row.run);
+  }
 }
 
 TEST_CASE("The config file parses every key and rejects unknown ones",
@@ -350,6 +377,44 @@ TEST_CASE("The start time comes from field 22 of /proc/<pid>/stat",
   CHECK(StartTimeFromStat("1 (x) S 1 2") == 0);
   CHECK(ProcessStartTime(getpid()) != 0);
   CHECK(ProcessStartTime(0) == 0);
+}
+
+TEST_CASE("The process layer reads an fd to its end, a little past a limit",
+          "[fixture]") {
+  testing::FixtureTree tree;
+  tree.Write("small", "hello\n");
+  tree.Write("big", std::string(300000, 'x'));
+  int fd = open((tree.root() + "/small").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK(ReadFd(fd, 1000) == "hello\n");
+  close(fd);
+  fd = open((tree.root() + "/big").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  std::string big = ReadFd(fd, 1000);
+  close(fd);
+  CHECK(big.size() > 1000);
+  CHECK(big.size() <= 1000 + 65536);
+}
+
+TEST_CASE("The process layer reads and sets a file's owner", "[fixture]") {
+  testing::FixtureTree tree;
+  tree.Write("f", "x");
+  const std::string f = tree.root() + "/f";
+  REQUIRE(chmod(f.c_str(), 0640) == 0);
+  absl::StatusOr<FileOwnership> own = OwnershipOf(f);
+  REQUIRE(own.ok());
+  CHECK(own->mode == 0640u);
+  CHECK(own->uid == static_cast<int64_t>(geteuid()));
+  CHECK(own->gid == static_cast<int64_t>(getegid()));
+  // -1 leaves an id as it is; our own ids need no privilege.
+  CHECK(ChangeOwner(f, -1, own->gid).ok());
+  CHECK(OwnershipOf(f)->gid == own->gid);
+  absl::StatusOr<FileOwnership> missing = OwnershipOf(tree.root() + "/nope");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(absl::StrContains(missing.status().message(), tree.root() + "/nope"));
+  absl::Status chown_missing = ChangeOwner(tree.root() + "/nope", -1, 0);
+  REQUIRE_FALSE(chown_missing.ok());
+  CHECK(absl::StrContains(chown_missing.message(), "chown"));
 }
 
 TEST_CASE("The runtime log writes runc's JSON and logrus text lines",
