@@ -53,7 +53,7 @@ absl::Status MakeDirs(const std::string& dir) {
 
 // A whole-file POSIX record lock (fcntl F_SETLKW), waiting, retried on
 // EINTR. Not flock(2): kmemguard-hook reads under a seccomp allowlist that
-// has fcntl and not flock (shim/seccomp_filter.cc); not an OFD lock: those
+// has fcntl and not flock (shim/common/seccomp_filter.cc); not an OFD lock: those
 // need Linux 3.15, and RHEL 7's 3.10 is a kernel we exist for. The
 // process-wide semantics of POSIX locks are harmless here: each call holds
 // the file open exactly once and closes it at the end.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // kmemguard gc: reap what kmemguard-runtime created for containers that no
-// longer exist (shim/gc.h, docs/process-model.md).
+// longer exist (shim/runtime/gc.h, docs/process-model.md).
 
 #ifndef KMEMGUARD_SHIM_CLI_CMD_GC_H_
 #define KMEMGUARD_SHIM_CLI_CMD_GC_H_

@@ -16,7 +16,7 @@
 #define KMEMGUARD_SHIM_COMMON_TOML_PARSER_H_
 
 #ifdef TOML_ASSERT
-#error "include shim/toml_parser.h before anything that defines TOML_ASSERT"
+#error "include shim/common/toml_parser.h before anything that defines TOML_ASSERT"
 #endif
 #define TOML_ASSERT(expr) static_assert(true)
 #include "toml++/toml.h"
