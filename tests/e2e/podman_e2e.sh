@@ -30,6 +30,12 @@ fi
 # The wrapper counts starts without the guard in its state directory.
 unguarded_starts() { stat -c %s /run/kmemguard/unguarded-starts 2>/dev/null || echo 0; }
 UNGUARDED_BEFORE=$(unguarded_starts)
+# Podman runs the wrapper with its default state directory: what this test
+# adds there (the directory itself, a per-root record directory, gc's
+# stamp) is removed at exit; what was there before is left alone.
+STATE=/run/kmemguard
+STATE_BEFORE=$(ls -A "$STATE" 2>/dev/null | tr '\n' ' ')
+[ -d "$STATE" ] && STATE_EXISTED=1 || STATE_EXISTED=0
 
 T=$(mktemp -d /tmp/kmemguard-podman.XXXXXX)
 PARENT=kmemguard-podman-$$-$RANDOM
@@ -47,6 +53,14 @@ cleanup() {
     [ -d "$h$PARENT" ] && find "$h$PARENT" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   rm -rf "$T"
+  if [ "$STATE_EXISTED" = 0 ]; then
+    rm -rf "$STATE"
+  else
+    for e in $(ls -A "$STATE" 2>/dev/null); do
+      case " $STATE_BEFORE" in *" $e "*) continue ;; esac
+      rmdir "$STATE/$e" 2>/dev/null || [ "$e" != gc.stamp ] || rm -f "$STATE/$e"
+    done
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
