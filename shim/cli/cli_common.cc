@@ -12,8 +12,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "boost/filesystem.hpp"
 #include "kmemguard/core/go_json.h"
 #include "kmemguard/core/paths.h"
+#include "kmemguard/core/status.h"
 #include "nlohmann/json.hpp"
 
 namespace kmemguard::cli {
@@ -209,6 +211,14 @@ void PrintError(absl::string_view message) {
 void PrintWarning(absl::string_view message) {
   std::fprintf(stderr, "kmemguard: warning: %.*s\n",
                static_cast<int>(message.size()), message.data());
+}
+
+absl::StatusOr<std::string> OwnBinaryDirectory() {
+  boost::system::error_code ec;
+  boost::filesystem::path exe =
+      boost::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return ErrnoError(ec.value(), "readlink", "/proc/self/exe");
+  return exe.parent_path().string();
 }
 
 }  // namespace kmemguard::cli

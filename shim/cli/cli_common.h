@@ -52,6 +52,11 @@ absl::StatusOr<std::string> ReadFileText(const std::string& path);
 std::string StatsToJson(const MemoryStats& stats);
 std::string StatsToText(const MemoryStats& stats, const std::string& path);
 
+// The directory this kmemguard binary runs from (/proc/self/exe resolved):
+// where the packages, `make install` and node-agent put kmemguard-runtime
+// and kmemguard-hook beside it.
+absl::StatusOr<std::string> OwnBinaryDirectory();
+
 // Prints "kmemguard: <message>" to stderr as one line.
 void PrintError(absl::string_view message);
 void PrintWarning(absl::string_view message);

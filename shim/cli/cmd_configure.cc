@@ -447,6 +447,27 @@ absl::StatusOr<std::string> RenderEngineConfig(const ConfigureOptions& o,
       "podman)"));
 }
 
+namespace {
+
+// The default --runtime-path: the kmemguard-runtime installed beside this
+// binary. A fixed default sent package users (/usr/bin) to a path that did
+// not exist (/usr/local/bin), and the engine failed only at the first
+// container start; a missing runtime is refused here instead.
+absl::StatusOr<std::string> RuntimeBesideThisBinary() {
+  absl::StatusOr<std::string> dir = OwnBinaryDirectory();
+  if (!dir.ok()) return dir.status();
+  std::string path = absl::StrCat(*dir, "/kmemguard-runtime");
+  boost::system::error_code ec;
+  if (!boost::filesystem::is_regular_file(path, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no kmemguard-runtime beside this kmemguard (", path,
+        ": not found); pass --runtime-path"));
+  }
+  return path;
+}
+
+}  // namespace
+
 void RegisterConfigureCommand(CLI::App& app, std::function<int()>* run) {
   static ConfigureOptions o;
   CLI::App* sub = app.add_subcommand(
@@ -455,8 +476,10 @@ void RegisterConfigureCommand(CLI::App& app, std::function<int()>* run) {
   sub->add_option("--runtime", o.engine, "the engine to configure")
       ->required()
       ->check(CLI::IsMember({"docker", "containerd", "crio", "podman"}));
-  sub->add_option("--runtime-path", o.runtime_path,
-                  "where kmemguard-runtime is installed");
+  CLI::Option* runtime_path = sub->add_option(
+      "--runtime-path", o.runtime_path,
+      "where kmemguard-runtime is installed (default: beside this kmemguard, "
+      "as the packages install it in /usr/bin)");
   sub->add_option("--name", o.name, "the runtime name to register");
   sub->add_option("--config-file", o.config_file,
                   "the file to write (default: the engine's usual place)");
@@ -470,8 +493,16 @@ void RegisterConfigureCommand(CLI::App& app, std::function<int()>* run) {
   sub->add_option("--state-dir", o.state_dir,
                   "where configure keeps the original bytes for --remove "
                   "(default /var/lib/kmemguard/configure)");
-  sub->callback([run] {
-    *run = [] {
+  sub->callback([run, runtime_path] {
+    *run = [runtime_path] {
+      if (runtime_path->count() == 0) {
+        absl::StatusOr<std::string> beside = RuntimeBesideThisBinary();
+        if (!beside.ok()) {
+          PrintError(beside.status().message());
+          return kExitError;
+        }
+        o.runtime_path = *beside;
+      }
       std::string target =
           o.config_file.empty() ? DefaultConfigureTarget(o.engine) : o.config_file;
       absl::Status s = RunConfigure(o, target);

@@ -210,13 +210,12 @@ int RunNodeAgent(NodeAgentFlags f) {
 
   std::string bin_dir = f.bin_dir;
   if (bin_dir.empty()) {
-    boost::system::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) {
-      PrintError(ErrnoError(ec.value(), "readlink", "/proc/self/exe").message());
+    absl::StatusOr<std::string> own = OwnBinaryDirectory();
+    if (!own.ok()) {
+      PrintError(own.status().message());
       return kExitError;
     }
-    bin_dir = exe.parent_path().string();
+    bin_dir = *own;
   }
   for (const std::string& name : f.binaries) {
     std::string dst = absl::StrCat(f.host_root, f.install_dir, "/", name);

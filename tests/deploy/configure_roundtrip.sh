@@ -188,5 +188,25 @@ cfg docker "$T/same2/daemon.json" --remove
 same "$T/same2/daemon.json" "$T/same2.orig" || bad "same name: --remove wrote the first file's bytes into the second"
 cfg docker "$T/same1/daemon.json" --remove || bad "same name: --remove of the first: $(cat "$T/err")"
 
+# --- the default --runtime-path is the kmemguard-runtime beside kmemguard
+#     (the packages install both in /usr/bin; it once was /usr/local/bin).
+beside=$(dirname "$(readlink -f "$KMG")")/kmemguard-runtime
+if [ -x "$beside" ]; then
+  "$KMG" configure --runtime docker --dry-run --config-file "$T/none.json" >"$T/out" 2>"$T/err" ||
+    bad "default runtime path: $(cat "$T/err")"
+  grep -q "\"path\": \"$beside\"" "$T/out" || bad "default runtime path is not $beside: $(cat "$T/out")"
+fi
+mkdir -p "$T/alone"
+cp "$KMG" "$T/alone/kmemguard"
+"$T/alone/kmemguard" configure --runtime docker --config-file "$T/alone/daemon.json" \
+  --state-dir "$T/state" >"$T/out" 2>"$T/err" && bad "configured a runtime that is not there"
+grep -q "no kmemguard-runtime beside this kmemguard ($T/alone/kmemguard-runtime: not found)" "$T/err" &&
+  [ "$(wc -l <"$T/err")" = 1 ] || bad "missing runtime: not one line naming it: $(cat "$T/err")"
+[ -e "$T/alone/daemon.json" ] && bad "missing runtime: daemon.json written"
+"$T/alone/kmemguard" configure --runtime docker --config-file "$T/alone/daemon.json" \
+  --state-dir "$T/state" --runtime-path /opt/k/kmemguard-runtime >"$T/out" 2>"$T/err" ||
+  bad "explicit --runtime-path: $(cat "$T/err")"
+grep -q '"path": "/opt/k/kmemguard-runtime"' "$T/alone/daemon.json" || bad "explicit --runtime-path not used"
+
 [ $fail = 0 ] && echo "PASS: configure idempotent, --remove restores, for docker, containerd, crio, podman"
 exit $fail

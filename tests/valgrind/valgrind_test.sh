@@ -54,6 +54,8 @@ vg remove -- "$KMG" remove --path "$T/tree/c" --allow-plain-dir
 vg doctor -- "$KMG" doctor --proc "$SRC/tests/doctor/fixtures/el7-cliff/proc" \
   --sys "$SRC/tests/doctor/fixtures/el7-cliff/sys" --no-runtimes --format json
 vg configure -- "$KMG" configure --runtime containerd --dry-run
+vg configure-path -- "$KMG" configure --runtime containerd --dry-run \
+  --runtime-path /usr/bin/kmemguard-runtime
 
 if [ "$(id -u)" = 0 ] && [ "$(stat -f -c %T /sys/fs/cgroup/memory 2>/dev/null)" = cgroupfs ]; then
   vg apply -- "$KMG" apply --cgroups-path "/$SCRATCH/a" --memory 32m
