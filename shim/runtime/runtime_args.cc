@@ -3,42 +3,46 @@
 #include "runtime/runtime_args.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace kmemguard::shim {
 namespace {
 
+// The word lists below are constant arrays searched in order: the wrapper
+// parses argv on every runtime call, and a handful of comparisons beat
+// building a std::set of strings first.
+bool OneOf(absl::Span<const absl::string_view> words, absl::string_view w) {
+  return std::find(words.begin(), words.end(), w) != words.end();
+}
+
 // Global options that take a value: runc main.go (root, log, log-format,
 // rootless, criu) and crun (cgroup-manager, log-level).
-const std::set<std::string>& GlobalValueFlags() {
-  static const std::set<std::string> kFlags = {
-      "root", "log", "log-format", "rootless", "criu", "cgroup-manager",
-      "log-level"};
-  return kFlags;
-}
+constexpr absl::string_view kGlobalValueFlags[] = {
+    "root", "log", "log-format", "rootless", "criu", "cgroup-manager",
+    "log-level"};
 
 // Command options that take a value, for the commands we look into: runc
 // create.go, run.go and restore.go.
-const std::set<std::string>& CommandValueFlags() {
-  static const std::set<std::string> kFlags = {
-      "bundle", "b", "console-socket", "pidfd-socket", "pid-file",
-      "preserve-fds", "image-path", "work-path", "parent-path",
-      "manage-cgroups-mode", "empty-ns", "lsm-profile", "lsm-mount-context",
-      "status-fd", "page-server", "criu"};
-  return kFlags;
-}
+constexpr absl::string_view kCommandValueFlags[] = {
+    "bundle", "b", "console-socket", "pidfd-socket", "pid-file",
+    "preserve-fds", "image-path", "work-path", "parent-path",
+    "manage-cgroups-mode", "empty-ns", "lsm-profile", "lsm-mount-context",
+    "status-fd", "page-server", "criu"};
 
 // Global boolean options of runc (debug, systemd-cgroup, help, version)
 // and crun (systemd-cgroup, debug, help, version, usage).
-bool KnownBooleanGlobal(const std::string& name) {
-  static const std::set<std::string> kFlags = {
-      "debug", "systemd-cgroup", "help", "h", "version", "v", "usage", "V"};
-  return kFlags.count(name) > 0;
-}
+constexpr absl::string_view kBooleanGlobals[] = {
+    "debug", "systemd-cgroup", "help", "h", "version", "v", "usage", "V"};
+
+// runc 1.1 main.go app.Commands, and crun's commands (crun.c).
+constexpr absl::string_view kCommands[] = {
+    "checkpoint", "create", "delete", "events", "exec", "features", "init",
+    "kill", "list", "pause", "ps", "restore", "resume", "run", "spec",
+    "start", "state", "update", "help", "h", "mounts"};
 
 struct Flag {
   std::string name;                  // without dashes
@@ -65,12 +69,7 @@ std::optional<Flag> AsFlag(const std::string& arg) {
 }  // namespace
 
 bool IsRuntimeCommand(const std::string& word) {
-  // runc 1.1 main.go app.Commands, and crun's commands (crun.c).
-  static const std::set<std::string> kCommands = {
-      "checkpoint", "create", "delete", "events", "exec", "features", "init",
-      "kill", "list", "pause", "ps", "restore", "resume", "run", "spec",
-      "start", "state", "update", "help", "h", "mounts"};
-  return kCommands.count(word) > 0;
+  return OneOf(kCommands, word);
 }
 
 bool CreatesCgroups(const std::string& command) {
@@ -121,13 +120,13 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     out.passthrough.push_back(arg);
     unknown_without_value = false;
     std::string value;
-    bool takes_value = GlobalValueFlags().count(f->name) > 0;
+    bool takes_value = OneOf(kGlobalValueFlags, f->name);
     if (f->value.has_value()) {
       value = *f->value;
     } else if (takes_value && i + 1 < args.size()) {
       value = args[++i];
       out.passthrough.push_back(value);
-    } else if (!takes_value && !KnownBooleanGlobal(f->name)) {
+    } else if (!takes_value && !OneOf(kBooleanGlobals, f->name)) {
       unknown_without_value = true;
       continue;
     }
@@ -167,7 +166,7 @@ absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     std::string value;
     if (f->value.has_value()) {
       value = *f->value;
-    } else if (CommandValueFlags().count(f->name) > 0 && i + 1 < args.size()) {
+    } else if (OneOf(kCommandValueFlags, f->name) && i + 1 < args.size()) {
       value = args[++i];
       out.passthrough.push_back(value);
     }
