@@ -288,12 +288,26 @@ absl::Status WriteAll(int fd, const std::string& content,
 
 }  // namespace
 
-absl::Status CreateFileExclusive(const std::string& path,
-                                 const std::string& content) {
+OwnedFd& OwnedFd::operator=(OwnedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<OwnedFd> CreateFileExclusive(const std::string& path,
+                                            const std::string& content) {
   // Written in full under a temporary name, then link()ed into place:
   // link fails with EEXIST like O_EXCL, and a crash at any point leaves
   // either no file or a complete one (never an empty record), plus at
-  // worst the temporary file, named after its writer for gc.
+  // worst the temporary file, named after its writer for gc. The open fd
+  // then refers to the file at `path`.
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 && errno == ENOENT) {
@@ -302,15 +316,29 @@ absl::Status CreateFileExclusive(const std::string& path,
     fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   }
   if (fd < 0) return ErrnoError(errno, "open", tmp);
+  OwnedFd file(fd);
   absl::Status s = WriteAll(fd, content, tmp);
-  if (close(fd) != 0 && s.ok()) s = ErrnoError(errno, "close", tmp);
   if (s.ok() && link(tmp.c_str(), path.c_str()) != 0) {
     s = errno == EEXIST
             ? absl::AlreadyExistsError(absl::StrCat(path, " already exists"))
             : ErrnoError(errno, "link", path);
   }
   unlink(tmp.c_str());
-  return s;
+  if (!s.ok()) return s;
+  return file;
+}
+
+absl::Status OverwriteFile(int fd, const std::string& content,
+                           const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = pwrite(fd, content.data() + done, content.size() - done,
+                       static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "pwrite", path);
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> InodeOf(const std::string& path) {

@@ -10,7 +10,8 @@
 //   fds:        read of an inherited fd (ReadFd), isatty;
 //   host facts: uname, getcwd;
 //   files the runtime's hot path and gc need (records, stamps, logs):
-//               open/O_EXCL, link, rename, fsync, unlink, stat, utimensat,
+//               open/O_EXCL, link, pwrite, rename, fsync, unlink, stat,
+//               utimensat,
 //               opendir, realpath. These stay on raw calls rather than
 //               Boost.Filesystem: the runtime links no Boost (its start-up
 //               is benchmarked, docs/process-model.md), and Boost has no
@@ -23,6 +24,7 @@
 #ifndef KMEMGUARD_SHIM_COMMON_PROCESS_H_
 #define KMEMGUARD_SHIM_COMMON_PROCESS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -95,11 +97,39 @@ uint64_t ProcessStartTime(int64_t pid);
 // malformed.
 uint64_t StartTimeFromStat(const std::string& stat_text);
 
+// A file descriptor this process owns, closed when destroyed.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  OwnedFd(OwnedFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& other) noexcept;
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  ~OwnedFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 // Creates `path` with `content`, failing with AlreadyExists when it exists
 // (as O_EXCL, but never visible half-written: a temporary file link()ed
 // into place); missing parent directories are created with mode 0700.
-absl::Status CreateFileExclusive(const std::string& path,
-                                 const std::string& content);
+// Returns the file, still open for writing, for OverwriteFile.
+absl::StatusOr<OwnedFd> CreateFileExclusive(const std::string& path,
+                                            const std::string& content);
+// The largest content OverwriteFile writes in one piece that no signal can
+// split: the kernel copies a write into the page cache a page at a time
+// and stops for a fatal signal only between pages (mm/filemap.c,
+// generic_perform_write), and pages are at least 4096 bytes.
+inline constexpr size_t kUnsplittableWrite = 4096;
+// Writes `content` over the start of the open file `fd` with one pwrite at
+// offset 0; `path` names it in errors. A longer file keeps its tail: the
+// caller pads. Unsplittable by SIGKILL up to kUnsplittableWrite bytes; a
+// reader that races it may see old and new bytes mixed.
+absl::Status OverwriteFile(int fd, const std::string& content,
+                           const std::string& path);
 // The inode number of `path` (stat, following symlinks).
 absl::StatusOr<uint64_t> InodeOf(const std::string& path);
 // True when `path` exists (lstat).

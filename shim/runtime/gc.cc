@@ -249,21 +249,37 @@ bool MaybeCollectGarbage(const std::string& state_dir,
   return true;
 }
 
-absl::Status ClaimRecord(const std::string& record_path,
-                         const CreatedRecord& record) {
+absl::StatusOr<ClaimedRecord> ClaimRecord(const std::string& record_path,
+                                          const CreatedRecord& record) {
   std::string json = RecordToJson(record);
-  absl::Status s = CreateFileExclusive(record_path, json);
-  if (!absl::IsAlreadyExists(s)) return s;
-  GcEntry stale = CollectRecord(record_path, GcOptions{});
-  if (stale.action == GcAction::kRemoved) {
-    s = CreateFileExclusive(record_path, json);
-    if (!absl::IsAlreadyExists(s)) return s;
+  absl::StatusOr<OwnedFd> file = CreateFileExclusive(record_path, json);
+  GcEntry stale;
+  if (absl::IsAlreadyExists(file.status())) {
+    stale = CollectRecord(record_path, GcOptions{});
+    if (stale.action == GcAction::kRemoved) {
+      file = CreateFileExclusive(record_path, json);
+    }
   }
+  if (file.ok()) return ClaimedRecord{record_path, *std::move(file), json.size()};
+  if (!absl::IsAlreadyExists(file.status())) return file.status();
   return absl::FailedPreconditionError(absl::StrCat(
       "container \"", record.id, "\" already has a kmemguard record (",
       record_path, "; ", stale.reason.empty() ? GcActionName(stale.action)
                                               : stale.reason,
       "); not creating its cgroup again"));
+}
+
+absl::Status ConfirmRecord(ClaimedRecord& claim, const CreatedRecord& record) {
+  std::string json = RecordToJson(record);
+  if (json.size() > kUnsplittableWrite) {
+    // No fsync: a record describes cgroups, which a reboot removes too.
+    return WriteFileAtomically(claim.path, json, 0600, Durability::kVolatile);
+  }
+  // Trailing whitespace ends a JSON document as well as its end does.
+  if (json.size() < claim.size) json.append(claim.size - json.size(), ' ');
+  absl::Status s = OverwriteFile(claim.file.get(), json, claim.path);
+  if (s.ok()) claim.size = json.size();
+  return s;
 }
 
 std::string GcEntriesToJson(const std::vector<GcEntry>& entries,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/process.h"
 #include "runtime/records.h"
 
 namespace kmemguard::shim {
@@ -55,12 +56,25 @@ std::vector<GcEntry> CollectGarbage(const std::string& state_dir,
 bool MaybeCollectGarbage(const std::string& state_dir,
                          int64_t interval_seconds);
 
+// A record this process created and holds open until it is confirmed.
+struct ClaimedRecord {
+  std::string path;
+  OwnedFd file;
+  size_t size = 0;  // bytes in the file
+};
+
 // Creates `record_path` for `record` with O_EXCL. If a record is already
 // there and gc finds it stale, it is reaped and the claim retried once;
 // otherwise FailedPrecondition: a live container's record is never
 // overwritten.
-absl::Status ClaimRecord(const std::string& record_path,
-                         const CreatedRecord& record);
+absl::StatusOr<ClaimedRecord> ClaimRecord(const std::string& record_path,
+                                          const CreatedRecord& record);
+// Rewrites a claimed record as `record` (confirmed, with its inodes): in
+// place, one pwrite over the open file, padded with JSON whitespace when it
+// got shorter; through a temporary file and a rename when it is longer than
+// one unsplittable write (process.h, kUnsplittableWrite). Either way a
+// SIGKILL leaves the claim or the confirmation whole, never a mix.
+absl::Status ConfirmRecord(ClaimedRecord& claim, const CreatedRecord& record);
 
 // True when the record lists the container's own cgroup as created.
 bool RecordOwnsLeaf(const CreatedRecord& record);

@@ -3,6 +3,7 @@
 #include "runtime/wrapper.h"
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -100,7 +101,7 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
   }
   CgroupFs& fs = *target->fs;
   std::vector<CgroupPath> planned = MissingDirs(fs, target->path);
-  std::string record_path;
+  std::optional<ClaimedRecord> claim;  // when there is something to create
   CreatedRecord record;
   if (!planned.empty()) {
     // Claim the id before the first mkdir, so that a crash at any later
@@ -127,24 +128,25 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
             "\" for container ", a.container_id, ": not UTF-8"));
       }
     }
-    record_path =
-        RecordPath(ctx.config.state_dir, ctx.canonical_root, a.container_id);
-    absl::Status claimed = ClaimRecord(record_path, record);
-    if (!claimed.ok()) return claimed;
+    absl::StatusOr<ClaimedRecord> claimed = ClaimRecord(
+        RecordPath(ctx.config.state_dir, ctx.canonical_root, a.container_id),
+        record);
+    if (!claimed.ok()) return claimed.status();
+    claim = *std::move(claimed);
   }
   absl::StatusOr<MemoryController::CreateResult> done = GuardContainerCgroup(
       fs, target->path, oci->resources, ctx.config, *ctx.log,
       HostKernelRelease());
   if (!done.ok()) {
     // ApplyAndSet removed what it created.
-    if (!record_path.empty()) (void)RemoveFile(record_path);
+    if (claim.has_value()) (void)RemoveFile(claim->path);
     return done.status();
   }
   for (const std::string& w : done->set.warnings) ctx.log->Warning(w);
   ctx.log->Debug(absl::StrCat(done->apply.created ? "created " : "existing ",
                               target->full_path, ", kmem ",
                               KmemActivationName(done->apply.kmem)));
-  if (record_path.empty()) return absl::OkStatus();
+  if (!claim.has_value()) return absl::OkStatus();
   record.created.clear();
   absl::Status confirmed;
   for (const CgroupPath& p : done->apply.created_dirs) {
@@ -157,15 +159,11 @@ absl::Status PrepareCreate(const WrapperContext& ctx) {
     record.created.push_back(CreatedDir{p.ToString(), *inode});
   }
   record.confirmed = true;
-  if (confirmed.ok()) {
-    // No fsync: a record describes cgroups, which a reboot removes too.
-    confirmed = WriteFileAtomically(record_path, RecordToJson(record), 0600,
-                                    Durability::kVolatile);
-  }
+  if (confirmed.ok()) confirmed = ConfirmRecord(*claim, record);
   if (!confirmed.ok()) {
     MemoryController undo(&fs, ctx.config.kmem_policy);
     (void)undo.Rollback(done->apply);
-    (void)RemoveFile(record_path);
+    (void)RemoveFile(claim->path);
     return confirmed;
   }
   return absl::OkStatus();

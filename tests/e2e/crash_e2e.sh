@@ -83,9 +83,10 @@ n=0
 # --- create: the wrapper killed at each step (see the system calls with
 #     strace -f KMEMGUARD-RUNTIME create ...): link puts the written record
 #     in place (the claim), the mkdirats make the parents and the cgroup,
-#     the second write is the memory limit, rename confirms the record,
-#     execve is the runtime's (strace does not count the wrapper's own).
-for spec in "link" "mkdirat:when=1" "mkdirat:when=2" "write:when=2" "rename" "execve"; do
+#     the second write is the memory limit, pwrite64 confirms the record
+#     in place, execve is the runtime's (strace does not count the
+#     wrapper's own).
+for spec in "link" "mkdirat:when=1" "mkdirat:when=2" "write:when=2" "pwrite64" "execve"; do
   n=$((n + 1))
   bundle "$T/b$n" "/$SCRATCH/w$n/c"
   kill_wrapper_at "$spec" create --bundle "$T/b$n" w$n

@@ -20,6 +20,7 @@
 #include "hook/hook.h"
 #include "kmemguard/core/memory.h"
 #include "nlohmann/json.hpp"
+#include "runtime/gc.h"
 #include "runtime/runtime_args.h"
 #include "runtime/verbs.h"
 #include "runtime/wrapper.h"
@@ -333,6 +334,60 @@ TEST_CASE("State records round-trip and are keyed by runtime root and id",
   for (const char* bad : {"", ".", "..", "a/b", "a b", "../x"}) {
     CHECK_FALSE(IsValidContainerId(bad));
   }
+}
+
+namespace {
+uint64_t InodeAt(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+}  // namespace
+
+// The create path claims its record with O_EXCL and confirms it over the
+// same open file: one pwrite instead of a temporary file and a rename.
+TEST_CASE("A claimed record is confirmed in place, whole", "[fixture]") {
+  testing::FixtureTree tree;
+  const std::string path = tree.root() + "/state/0123/c1.json";
+  CreatedRecord r{"c1", "/run/runc", "/sys/fs/cgroup/memory", "kubepods/c1",
+                  {{"kubepods", 0}, {"kubepods/c1", 0}}, getpid(),
+                  ProcessStartTime(getpid()), false};
+  absl::StatusOr<ClaimedRecord> claim = ClaimRecord(path, r);
+  REQUIRE_OK(claim);
+  const uint64_t inode = InodeAt(path);
+  REQUIRE(inode != 0);
+  CHECK(claim->size == RecordToJson(r).size());
+  // Its writer lives: a second claim is refused and the record kept.
+  absl::StatusOr<ClaimedRecord> again = ClaimRecord(path, r);
+  REQUIRE_FALSE(again.ok());
+  CHECK(absl::StrContains(again.status().message(), "already has"));
+
+  // Longer (inodes filled in): in place, the same file.
+  r.created = {{"kubepods", 123456789}, {"kubepods/c1", 123456790}};
+  r.confirmed = true;
+  REQUIRE_OK(ConfirmRecord(*claim, r));
+  CHECK(InodeAt(path) == inode);
+  absl::StatusOr<std::string> text = ReadHostFile(path);
+  REQUIRE_OK(text);
+  CHECK(*text == RecordToJson(r));
+  // Shorter: padded with whitespace over the old tail, still one record.
+  r.cgroup = "k";
+  REQUIRE_OK(ConfirmRecord(*claim, r));
+  CHECK(InodeAt(path) == inode);
+  text = ReadHostFile(path);
+  REQUIRE_OK(text);
+  CHECK(text->size() == claim->size);
+  CHECK(absl::StartsWith(*text, RecordToJson(r)));
+  absl::StatusOr<CreatedRecord> back = RecordFromJson(*text);
+  REQUIRE_OK(back);
+  CHECK(back->cgroup == "k");
+  CHECK(back->confirmed);
+  // More than one unsplittable write: a new file renamed into place.
+  r.cgroup = std::string(kUnsplittableWrite, 'x');
+  REQUIRE_OK(ConfirmRecord(*claim, r));
+  CHECK(InodeAt(path) != inode);
+  back = RecordFromJson(*ReadHostFile(path));
+  REQUIRE_OK(back);
+  CHECK(back->cgroup.size() == kUnsplittableWrite);
 }
 
 // Defect 7: --root /run/runc, /run/runc/ and none gave three record keys.
