@@ -4,9 +4,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <set>
 #include <string>
+#include <string_view>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/toml_parser.h"
 #include "kmemguard/core/cgroupfs.h"
@@ -60,14 +61,17 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
   }
   ShimConfig c;
   c.source = std::string(source);
-  static const std::set<std::string> kTop = {
+  // Constant arrays, not std::sets: this runs on every runtime call, and
+  // building a set costs allocations and tree code's page faults.
+  static constexpr std::string_view kTop[] = {
       "runtime", "kmem-policy", "failure-policy", "state-dir", "debug-log",
       "disabled", "hook"};
-  static const std::set<std::string> kHook = {"cleanup", "fail-on-kmem",
-                                              "warn-ratio"};
+  static constexpr std::string_view kHook[] = {"cleanup", "fail-on-kmem",
+                                               "warn-ratio"};
   for (const auto& [key, node] : table) {
-    std::string k(key.str());
-    if (!kTop.count(k)) return Bad(source, k, "unknown key");
+    if (!absl::c_linear_search(kTop, key.str())) {
+      return Bad(source, std::string(key.str()), "unknown key");
+    }
   }
   auto str = [&](const char* key, std::string* out) -> absl::Status {
     const toml::node* n = table.get(key);
@@ -114,8 +118,9 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
     const toml::table* hook = n->as_table();
     if (hook == nullptr) return Bad(source, "hook", "must be a table");
     for (const auto& [key, node] : *hook) {
-      std::string k(key.str());
-      if (!kHook.count(k)) return Bad(source, "hook." + k, "unknown key");
+      if (!absl::c_linear_search(kHook, key.str())) {
+        return Bad(source, "hook." + std::string(key.str()), "unknown key");
+      }
     }
     if (const toml::node* v = hook->get("cleanup")) {
       if (!v->is_boolean()) return Bad(source, "hook.cleanup", "must be true or false");
