@@ -16,7 +16,13 @@ run (docs/benchmarks.md). A benchmark, not a test: it prints numbers.
 3. The wrapper's peak RSS on the create path, and the processes of ours
    alive after each verb returned (must be 0).
 
-  bench/runtime_bench.py BUILD_DIR [--pairs 20] [--verb-iters 200] [--json]
+  bench/runtime_bench.py BUILD_DIR [--pairs 20] [--verb-iters 200]
+                         [--state-parent /run] [--json]
+
+The wrapper's state directory (its records) is made under --state-parent,
+/run by default as on a node, where /run is a tmpfs. The table names the
+file system it is on: on a disk file system each create's record costs
+directory operations a tmpfs does not have.
 
 Needs root, a cgroup v1 memory hierarchy, runc, busybox-static and cc.
 """
@@ -80,17 +86,28 @@ def ours_alive(wrapper):
     return n
 
 
+def installed_copy(path, tmp):
+    """A copy of `path` written as a package install writes it. How a file
+    was written changes how fast it execs (a linker's output measured up to
+    0.1 of an exec slower here than a copy of it), so every program the
+    benchmark runs is a copy."""
+    out = os.path.join(tmp, "bin", os.path.basename(path))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    shutil.copy2(path, out)
+    return out
+
+
 def build_c(here, tmp, name, extra=()):
     out = os.path.join(tmp, name)
     subprocess.run(["cc", "-static", "-O2", "-o", out] + list(extra) +
                    [os.path.join(here, name + ".c")], check=True)
-    return out
+    return installed_copy(out, tmp)
 
 
 GC_LIVE = 10  # records the timed gc pass checks and keeps
 
 
-def verbs(wrapper, here, tmp, scratch, iters):
+def verbs(wrapper, here, tmp, scratch, iters, state):
     """Per-verb medians (seconds) for stub, floor+stub, wrapper+stub."""
     stub = build_c(here, tmp, "stub_runtime")
     floor = build_c(here, tmp, "exec_floor")
@@ -98,7 +115,6 @@ def verbs(wrapper, here, tmp, scratch, iters):
     bundle = os.path.join(tmp, "vbundle")
     os.makedirs(bundle)
     conf = os.path.join(tmp, "verbs.toml")
-    state = "/run/%s-vstate" % scratch
     with open(conf, "w") as f:
         f.write('runtime = "%s"\nstate-dir = "%s"\n' % (stub, state))
     env = dict(os.environ, KMEMGUARD_CONFIG=conf)
@@ -123,8 +139,11 @@ def verbs(wrapper, here, tmp, scratch, iters):
                 t = spawn_timed(argv, env)
                 if i >= 5:
                     times[(kind, verb)].append(t)
+                # After every call, whichever kind, so that no kind runs
+                # after more of the benchmark's own work than another.
+                n = ours_alive(wrapper)
                 if kind == "wrapper":
-                    alive += ours_alive(wrapper)
+                    alive += n
     # delete's lazy gc pass (MaybeCollectGarbage, at most once a minute):
     # deletes through the wrapper, one with a fresh gc.stamp (the pass is
     # skipped after a stat) and one with the stamp removed (the pass checks
@@ -192,17 +211,24 @@ def main():
     ap.add_argument("build_dir")
     ap.add_argument("--pairs", type=int, default=20)
     ap.add_argument("--verb-iters", type=int, default=200)
+    ap.add_argument("--state-parent", default="/run",
+                    help="where the wrapper's state directory is made")
     ap.add_argument("--json", action="store_true",
                     help="print one JSON object instead of the table")
     a = ap.parse_args()
-    wrapper = os.path.realpath(os.path.join(a.build_dir, "kmemguard-runtime"))
     here = os.path.dirname(os.path.abspath(__file__))
     runc = shutil.which("runc")
     scratch = "kmemguard-bench-%d" % os.getpid()
     tmp = tempfile.mkdtemp(prefix="kmemguard-bench.")
+    wrapper = installed_copy(
+        os.path.realpath(os.path.join(a.build_dir, "kmemguard-runtime")), tmp)
+    state = os.path.join(a.state_parent, "%s-vstate" % scratch)
     try:
         os.mkdir(os.path.join(MEM, scratch))
-        med, raw, alive = verbs(wrapper, here, tmp, scratch, a.verb_iters)
+        state_fs = subprocess.run(["stat", "-f", "-c", "%T", a.state_parent],
+                                  capture_output=True, text=True).stdout.strip()
+        med, raw, alive = verbs(wrapper, here, tmp, scratch, a.verb_iters,
+                                state)
         vrows = []
         for verb in ("create", "start", "state", "delete"):
             stub = med[("stub", verb)]
@@ -266,6 +292,7 @@ def main():
                               "wrapped_ms": mw * 1000, "ratio": mw / md,
                               "rss_kib": rss_kib, "verbs": vrows,
                               "verb_iters": a.verb_iters,
+                              "state_dir_fs": state_fs,
                               "cgroup_syscalls_us": raw * 1e6,
                               "delete_gc_skipped_us": med[("gc", "skip")] * 1e6,
                               "delete_gc_scan_us": med[("gc", "scan")] * 1e6,
@@ -274,8 +301,9 @@ def main():
             return 0
         print("Per verb against a stub runtime, medians of %d interleaved rounds"
               % a.verb_iters)
-        print("(cgroup work as raw syscalls, floor.c apply_set_remove: %.1f us)\n"
-              % (raw * 1e6))
+        print("(cgroup work as raw syscalls, floor.c apply_set_remove: %.1f us;"
+              " the wrapper's state directory on %s, %s)\n"
+              % (raw * 1e6, a.state_parent, state_fs))
         print("| verb | stub alone | added by exec floor | added by wrapper | wrapper/floor | target | met |")
         print("|---|---|---|---|---|---|---|")
         for r in vrows:
@@ -306,6 +334,7 @@ def main():
         cleanup_scratch(scratch)
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree("/run/%s-state" % scratch, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":
