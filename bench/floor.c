@@ -11,17 +11,21 @@
  *
  *   kmemguard_floor OP DIR ITERATIONS
  *     OP: apply_set_remove | apply_set_remove_runc | set | getstats
- *     DIR: the cgroup (apply_set_remove: created and removed each time) */
+ *     DIR: the cgroup (apply_set_remove: created and removed each time)
+ *   kmemguard_floor wrapper_io STATE_DIR ITERATIONS TOML CONFIG_JSON RUNTIME ROOT
+ *     the wrapper's create without its cgroup work (floor.h) */
 
 #define _GNU_SOURCE
 #include "floor.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,13 +113,64 @@ int floor_getstats(const char* dir) {
   return rc;
 }
 
+/* open, read to the end, close. */
+static int read_path(const char* path) {
+  char buf[8192];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+  }
+  int rc = n < 0 ? -errno : 0;
+  close(fd);
+  return rc;
+}
+
+int floor_wrapper_io(const char* state_dir, const char* toml,
+                     const char* bundle_config, const char* runtime,
+                     const char* root) {
+  char stat_path[64];
+  snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)getpid());
+  const char* const inputs[] = {toml, bundle_config, "/proc/self/mountinfo",
+                                "/proc/self/cgroup", stat_path};
+  for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); ++i) {
+    int rc = read_path(inputs[i]);
+    if (rc != 0) return rc;
+  }
+  struct stat st;
+  if (stat("/proc/self/exe", &st) != 0 || stat(runtime, &st) != 0 ||
+      access(runtime, X_OK) != 0) {
+    return -errno;
+  }
+  char real[PATH_MAX];
+  if (realpath(root, real) == NULL && errno != ENOENT) return -errno;
+  struct utsname u;
+  if (uname(&u) != 0) return -errno;
+  char record[PATH_MAX], tmp[PATH_MAX + 32];
+  snprintf(record, sizeof(record), "%s/floor.json", state_dir);
+  snprintf(tmp, sizeof(tmp), "%s.tmp.%d", record, (int)getpid());
+  static const char kRecord[256] = "{}";
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return -errno;
+  int rc = write(fd, kRecord, 250) == 250 ? 0 : -errno;
+  if (rc == 0 && link(tmp, record) != 0) rc = -errno;
+  unlink(tmp);
+  if (rc == 0 && pwrite(fd, kRecord, sizeof(kRecord), 0) < 0) rc = -errno;
+  close(fd);
+  if (unlink(record) != 0 && rc == 0) rc = -errno;
+  return rc;
+}
+
 #ifdef KMEMGUARD_FLOOR_MAIN
 int main(int argc, char** argv) {
-  if (argc != 4) {
+  const int wrapper_io = argc > 1 && strcmp(argv[1], "wrapper_io") == 0;
+  if (argc != (wrapper_io ? 8 : 4)) {
     fprintf(stderr,
             "usage: %s apply_set_remove|apply_set_remove_runc|set|getstats "
-            "DIR ITERATIONS\n",
-            argv[0]);
+            "DIR ITERATIONS\n"
+            "       %s wrapper_io STATE_DIR ITERATIONS TOML CONFIG_JSON "
+            "RUNTIME ROOT\n",
+            argv[0], argv[0]);
     return 2;
   }
   const char* op = argv[1];
@@ -133,6 +188,8 @@ int main(int argc, char** argv) {
       rc = floor_set(dir);
     } else if (strcmp(op, "getstats") == 0) {
       rc = floor_getstats(dir);
+    } else if (wrapper_io) {
+      rc = floor_wrapper_io(dir, argv[4], argv[5], argv[6], argv[7]);
     } else {
       fprintf(stderr, "unknown op %s\n", op);
       return 2;

@@ -26,6 +26,17 @@ int floor_set(const char* dir);
  * failcnt, limit of memory, memory.memsw, memory.kmem, memory.kmem.tcp,
  * then memory.use_hierarchy; one read(2) per file. */
 int floor_getstats(const char* dir);
+/* The rest of the wrapper's create, which the wrapper issue requires on top
+ * of the cgroup work (docs/process-model.md): read config.toml, the
+ * bundle's config.json, /proc/self/mountinfo and /proc/self/cgroup (runc's
+ * path resolution) and /proc/<pid>/stat (the record's start time); look
+ * the runtime up (stat /proc/self/exe and it, access); realpath the runtime
+ * root; uname; claim the record in STATE_DIR (a temporary file written and
+ * linked into place), confirm it (one pwrite) and close it; then unlink it
+ * so that the next round can claim it again. */
+int floor_wrapper_io(const char* state_dir, const char* toml,
+                     const char* bundle_config, const char* runtime,
+                     const char* root);
 
 #ifdef __cplusplus
 }
