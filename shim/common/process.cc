@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/lean_path.h"
 #include "kmemguard/core/status.h"
 
 extern char** environ;
@@ -50,17 +51,17 @@ absl::Status MakeParents(const std::string& path) {
 
 }  // namespace
 
+KMEMGUARD_LEAN_PATH bool UsableRuntime(const char* path) {
+  struct stat st, self;
+  if (stat(path, &st) != 0) return false;
+  if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0) return false;
+  return !(stat("/proc/self/exe", &self) == 0 && SameFile(st, self));
+}
+
 absl::StatusOr<std::string> FindRealRuntime(const std::string& name_or_path,
                                             const std::string& path_env) {
-  struct stat self;
-  bool have_self = stat("/proc/self/exe", &self) == 0;
-  auto usable = [&](const std::string& candidate) {
-    struct stat st;
-    if (stat(candidate.c_str(), &st) != 0) return false;
-    if (!S_ISREG(st.st_mode) || access(candidate.c_str(), X_OK) != 0) {
-      return false;
-    }
-    return !(have_self && SameFile(st, self));
+  auto usable = [](const std::string& candidate) {
+    return UsableRuntime(candidate.c_str());
   };
   if (!name_or_path.empty() && name_or_path[0] == '/') {
     if (!usable(name_or_path)) {
@@ -99,6 +100,35 @@ std::vector<char*> Argv(const std::string& path,
 }
 
 }  // namespace
+
+KMEMGUARD_LEAN_PATH void ExecArgv(const char* path, char* const* argv) {
+  execve(path, argv, environ);
+}
+
+KMEMGUARD_LEAN_PATH long ReadSmallFile(const char* path, char* buf, size_t size) {
+  int fd;
+  do {
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -1;
+  size_t done = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      close(fd);
+      errno = err;
+      return n == 0 ? static_cast<long>(done) : -1;
+    }
+    done += static_cast<size_t>(n);
+    if (done == size) {  // too big to be sure it is all
+      close(fd);
+      errno = EFBIG;
+      return -1;
+    }
+  }
+}
 
 absl::Status ExecRuntime(const std::string& path,
                          const std::vector<std::string>& args) {

@@ -36,6 +36,15 @@
 
 namespace kmemguard::shim {
 
+// $PATH when it is not set, for the runtime lookup.
+inline constexpr char kDefaultPathEnv[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// True when `path` is an executable regular file and not this program
+// (compared with /proc/self/exe by device and inode). FindRealRuntime's
+// test of each candidate; no allocation.
+bool UsableRuntime(const char* path);
+
 // Returns the absolute path of the real runtime: `name_or_path` itself when
 // absolute, else the first match on `path_env` that is a regular executable
 // file and is not this program (compared with /proc/self/exe by device and
@@ -96,6 +105,13 @@ uint64_t ProcessStartTime(int64_t pid);
 // command name may hold spaces and parentheses) counts as field 3. 0 when
 // malformed.
 uint64_t StartTimeFromStat(const std::string& stat_text);
+
+// Reads all of `path` into `buf` without allocating: the number of bytes,
+// or -1 with errno set (EFBIG when it holds `size` bytes or more).
+long ReadSmallFile(const char* path, char* buf, size_t size);
+// execve(path, argv, environ) for the lean path, which passes argv on as it
+// came (argv[0] replaced by the caller); returns only when it failed.
+void ExecArgv(const char* path, char* const* argv);
 
 // A file descriptor this process owns, closed when destroyed.
 class OwnedFd {

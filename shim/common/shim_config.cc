@@ -2,13 +2,16 @@
 
 #include "common/shim_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <string_view>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "common/lean_path.h"
 #include "common/toml_parser.h"
 #include "kmemguard/core/cgroupfs.h"
 #include "kmemguard/core/status.h"
@@ -142,6 +145,91 @@ absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
     }
   }
   return c;
+}
+
+namespace {
+
+bool IsTomlSpace(char c) { return c == ' ' || c == '\t'; }
+
+KMEMGUARD_LEAN_PATH std::string_view SkipTomlSpace(std::string_view s) {
+  while (!s.empty() && IsTomlSpace(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+// After a value: spaces, then the end of the line or a comment.
+KMEMGUARD_LEAN_PATH bool OnlyCommentLeft(std::string_view rest) {
+  rest = SkipTomlSpace(rest);
+  return rest.empty() || rest.front() == '#';
+}
+
+// The value of one lean `key = "value"` line as ParseShimConfig would judge
+// it: false when the full parser would refuse it.
+KMEMGUARD_LEAN_PATH bool LeanValueValid(std::string_view key,
+                                        std::string_view value) {
+  if (key == "runtime") return !value.empty();
+  if (key == "state-dir") return !value.empty() && value.front() == '/';
+  if (key == "kmem-policy") {
+    return value.empty() ||
+           ParseKmemPolicy(absl::string_view(value.data(), value.size())).ok();
+  }
+  if (key == "failure-policy") {
+    return value.empty() || value == "fail-open" || value == "fail-closed";
+  }
+  return true;  // debug-log
+}
+
+}  // namespace
+
+KMEMGUARD_LEAN_PATH std::optional<absl::string_view> LeanConfigRuntime(
+    absl::string_view file) {
+  static constexpr std::string_view kKeys[] = {
+      "runtime", "state-dir", "debug-log", "kmem-policy", "failure-policy",
+      "disabled"};
+  bool seen[sizeof(kKeys) / sizeof(kKeys[0])] = {};
+  const std::string_view text(file.data(), file.size());
+  // Printable ASCII, tabs and newlines only: nothing to decode, no CR.
+  for (char c : text) {
+    if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7e)) return std::nullopt;
+  }
+  std::string_view runtime = kDefaultRuntime;
+  for (size_t at = 0; at <= text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = SkipTomlSpace(text.substr(at, end - at));
+    at = end + 1;
+    if (line.empty() || line.front() == '#') continue;
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;  // a table, ...
+    std::string_view key = line.substr(0, eq);
+    while (!key.empty() && IsTomlSpace(key.back())) key.remove_suffix(1);
+    const std::string_view* known =
+        std::find(std::begin(kKeys), std::end(kKeys), key);
+    if (known == std::end(kKeys)) return std::nullopt;
+    bool& once = seen[known - std::begin(kKeys)];
+    if (once) return std::nullopt;  // toml++ refuses a repeated key
+    once = true;
+    std::string_view value = SkipTomlSpace(line.substr(eq + 1));
+    if (key == "disabled") {
+      bool boolean = false;
+      for (std::string_view word : {"true", "false"}) {
+        boolean = boolean || (value.substr(0, word.size()) == word &&
+                              OnlyCommentLeft(value.substr(word.size())));
+      }
+      if (!boolean) return std::nullopt;
+      continue;
+    }
+    // A basic string without escapes or tabs; `"""` ends up refused.
+    if (value.empty() || value.front() != '"') return std::nullopt;
+    size_t close = value.find('"', 1);
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view str = value.substr(1, close - 1);
+    if (str.find_first_of("\\\t") != std::string_view::npos ||
+        !OnlyCommentLeft(value.substr(close + 1)) || !LeanValueValid(key, str)) {
+      return std::nullopt;
+    }
+    if (key == "runtime") runtime = str;
+  }
+  return absl::string_view(runtime.data(), runtime.size());
 }
 
 absl::StatusOr<ShimConfig> LoadShimConfig(const std::string& flag_path,

@@ -9,6 +9,7 @@
 #ifndef KMEMGUARD_SHIM_COMMON_SHIM_CONFIG_H_
 #define KMEMGUARD_SHIM_COMMON_SHIM_CONFIG_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,8 @@
 namespace kmemguard::shim {
 
 inline constexpr char kDefaultConfigPath[] = "/etc/kmemguard/config.toml";
+// The runtime when the file names none: looked up on PATH.
+inline constexpr char kDefaultRuntime[] = "runc";
 
 enum class FailurePolicy {
   kFailOpen,    // log a warning and run the container anyway (default)
@@ -27,7 +30,7 @@ enum class FailurePolicy {
 struct ShimConfig {
   // The real runtime: an absolute path, or a name looked up on PATH
   // (skipping the wrapper itself).
-  std::string runtime = "runc";
+  std::string runtime = kDefaultRuntime;
   KmemPolicy kmem_policy = KmemPolicy::kGuarded;
   FailurePolicy failure_policy = FailurePolicy::kFailOpen;
   // Where the wrapper records the cgroups it created, per container.
@@ -51,6 +54,18 @@ struct ShimConfig {
 // keys and bad values.
 absl::StatusOr<ShimConfig> ParseShimConfig(absl::string_view toml_text,
                                            absl::string_view source);
+
+// kmemguard-runtime's lean path (runtime/lean_passthrough.h) reads the
+// config file without toml++ when it is written plainly: blank lines,
+// comments, and `key = "string"` or `key = true|false` lines of the
+// top-level keys, printable ASCII, no escapes, no tables (the packaged
+// file, all comments, is one). Returns the runtime, kDefaultRuntime when
+// the file names none, when `text` is such a file, no key is repeated and
+// every value is one ParseShimConfig accepts. Then ParseShimConfig accepts
+// `text` and gives the same runtime (tests/unit/shim_test.cc;
+// shim_config_fuzz checks it on every input). nullopt for anything else,
+// which the full path reads with toml++.
+std::optional<absl::string_view> LeanConfigRuntime(absl::string_view text);
 
 // Loads the configuration with the precedence above.
 absl::StatusOr<ShimConfig> LoadShimConfig(const std::string& flag_path,

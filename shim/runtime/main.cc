@@ -8,7 +8,8 @@
 // delete is the one verb that spawns the runtime and waits, because the
 // cleanup needs its result. What a failed runtime or a crash leaves is
 // reaped by `kmemguard gc` (docs/process-model.md). Which verb does what is
-// one table, in verbs.cc.
+// one table, in verbs.cc; the verbs passed through take a lean path first
+// (runtime/lean_passthrough.h).
 
 #include <cstdlib>
 #include <string>
@@ -18,12 +19,16 @@
 #include "common/process.h"
 #include "common/runtime_log.h"
 #include "common/shim_config.h"
+#include "runtime/lean_passthrough.h"
 #include "runtime/runtime_args.h"
 #include "runtime/verbs.h"
 
 namespace shim = kmemguard::shim;
 
 int main(int argc, char** argv) {
+  // start, state, kill, ...: exec the runtime without the full path's work
+  // when that is certain to do the same (runtime/lean_passthrough.h).
+  shim::TryLeanPassThrough(argc, argv);
   std::vector<std::string> raw(argv + 1, argv + argc);
   absl::StatusOr<shim::RuntimeArgs> args = shim::ParseRuntimeArgs(raw);
   if (!args.ok()) {
@@ -49,8 +54,7 @@ int main(int argc, char** argv) {
   }
   const char* path_env = std::getenv("PATH");
   absl::StatusOr<std::string> runtime = shim::FindRealRuntime(
-      config.runtime, path_env ? path_env : "/usr/local/sbin:/usr/local/bin:"
-                                            "/usr/sbin:/usr/bin:/sbin:/bin");
+      config.runtime, path_env ? path_env : shim::kDefaultPathEnv);
   if (!runtime.ok()) {
     log.Error(runtime.status().message());
     return 1;

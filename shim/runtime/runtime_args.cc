@@ -3,11 +3,13 @@
 #include "runtime/runtime_args.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/lean_path.h"
 
 namespace kmemguard::shim {
 namespace {
@@ -66,7 +68,54 @@ std::optional<Flag> AsFlag(const std::string& arg) {
   return f;
 }
 
+// AsFlag without copies: the name, and whether "=v" was attached.
+struct FlagView {
+  absl::string_view name;
+  bool has_value = false;
+};
+KMEMGUARD_LEAN_PATH std::optional<FlagView> AsFlagView(absl::string_view arg) {
+  if (arg.size() < 2 || arg[0] != '-' || arg == "--") return std::nullopt;
+  arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
+  if (arg.empty()) return std::nullopt;
+  size_t eq = std::string_view(arg.data(), arg.size()).find('=');
+  return FlagView{arg.substr(0, eq), eq != std::string_view::npos};
+}
+
+bool IsOwnFlag(absl::string_view name) {
+  return name == "kmemguard-config" || name == "kmemguard-runtime";
+}
+
 }  // namespace
+
+KMEMGUARD_LEAN_PATH std::optional<absl::string_view> UnchangedCommand(
+    absl::Span<const char* const> args) {
+  // ParseRuntimeArgs's global loop, reading only.
+  bool unknown_without_value = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--") return std::nullopt;
+    std::optional<FlagView> f = AsFlagView(arg);
+    if (!f.has_value()) {
+      if (unknown_without_value && !OneOf(kCommands, arg)) {
+        unknown_without_value = false;
+        continue;
+      }
+      // After the command ParseRuntimeArgs strips nothing (it reads the
+      // options of create, run, restore and delete, and passes them on).
+      return arg;
+    }
+    if (IsOwnFlag(f->name)) return std::nullopt;
+    unknown_without_value = false;
+    bool takes_value = OneOf(kGlobalValueFlags, f->name);
+    if (f->has_value) continue;
+    if (takes_value && i + 1 < args.size()) {
+      ++i;
+    } else if (!takes_value && !OneOf(kBooleanGlobals, f->name)) {
+      unknown_without_value = true;
+    }
+  }
+  return std::nullopt;  // no command: `runc --version` and the like
+}
 
 bool IsRuntimeCommand(const std::string& word) {
   return OneOf(kCommands, word);

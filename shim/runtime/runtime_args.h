@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace kmemguard::shim {
 
@@ -46,6 +48,15 @@ struct RuntimeArgs {
 // value.
 absl::StatusOr<RuntimeArgs> ParseRuntimeArgs(
     const std::vector<std::string>& args);
+
+// The command of argv, found without allocating (kmemguard-runtime's lean
+// path, runtime/lean_passthrough.h), when args (argv[1..]) hold one and no
+// kmemguard flag or "--" comes before it. Then it is exactly
+// ParseRuntimeArgs(args).command, and ParseRuntimeArgs passes args on
+// unchanged (tests/unit/shim_test.cc; runtime_args_fuzz checks it on every
+// input). nullopt otherwise, and for a call without a command.
+std::optional<absl::string_view> UnchangedCommand(
+    absl::Span<const char* const> args);
 
 // True for the subcommands of runc 1.x and crun.
 bool IsRuntimeCommand(const std::string& word);

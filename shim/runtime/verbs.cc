@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/lean_path.h"
 #include "common/process.h"
 #include "kmemguard/core/unguarded.h"
 #include "runtime/gc.h"
@@ -129,12 +130,16 @@ absl::Span<const VerbRow> VerbTable() {
   return kVerbs;
 }
 
-const VerbRow& VerbRowFor(absl::string_view verb) {
+KMEMGUARD_LEAN_PATH const VerbRow& VerbRowFor(absl::string_view verb) {
   static constexpr VerbRow kPassThrough{"*", "pass-through", &PassThrough};
   for (const VerbRow& row : VerbTable()) {
     if (verb == row.verb) return row;
   }
   return kPassThrough;
+}
+
+KMEMGUARD_LEAN_PATH bool PassesThrough(absl::string_view verb) {
+  return VerbRowFor(verb).run == &PassThrough;
 }
 
 int DispatchVerb(const Invocation& inv) {

@@ -49,6 +49,9 @@ absl::Span<const VerbRow> VerbTable();
 // The row for `verb`, or the pass-through row when the table has none.
 const VerbRow& VerbRowFor(absl::string_view verb);
 
+// True when `verb` has no row of its own: the call only execs the runtime
+// (the lean path takes only these, runtime/lean_passthrough.h).
+bool PassesThrough(absl::string_view verb);
 // Runs the handler for `inv.args.command`.
 int DispatchVerb(const Invocation& inv);
 

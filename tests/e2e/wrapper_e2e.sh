@@ -199,6 +199,27 @@ check '[ $? = 0 ] && grep -q "^create c9" "$STUB_LOG"' "fail-open: the container
 check '[ ! -e "$MEM/$SCRATCH/d9" ]' "fail-open: and nothing of ours is left"
 "${W[@]}" delete c9 >/dev/null 2>&1
 
+# The lean path (runtime/lean_passthrough.h): a verb that is only passed
+# through, with a plainly written config, execs the runtime before any of
+# the full path's work; the full path's read of the config (toml++'s
+# loader) asks for 8192 bytes, the lean one for 4096. A config the lean
+# reader does not take (a table) goes the full way, with the same result.
+if command -v strace >/dev/null; then
+  before_exec() { awk '/execve\(/ { n++ } n < 2' "$1"; }
+  strace -f -qq -e trace=read,execve -o "$T/lean.trace" "${W[@]}" state lean1 >/dev/null 2>&1
+  rc=$?
+  check '[ $rc = 1 ] && grep -q "^state lean1 " "$STUB_LOG"' \
+    "lean path: state reaches the runtime and its exit status comes back"
+  check 'before_exec "$T/lean.trace" | grep -q ", 4096) = " && ! before_exec "$T/lean.trace" | grep -q ", 8192) = "' \
+    "lean path: taken with a plain config: $(before_exec "$T/lean.trace" | grep read)"
+  { cat "$T/config.toml"; printf '[hook]\ncleanup = true\n'; } >"$T/hook.toml"
+  KMEMGUARD_CONFIG="$T/hook.toml" strace -f -qq -e trace=read,execve -o "$T/full.trace" \
+    "${W[@]}" state lean2 >/dev/null 2>&1
+  rc=$?
+  check '[ $rc = 1 ] && grep -q "^state lean2 " "$STUB_LOG" && before_exec "$T/full.trace" | grep -q ", 8192) = "' \
+    "lean path: a config with a table goes the full way, same result"
+fi
+
 # gc: --dry-run removes nothing; --format json; never a cgroup with tasks
 # or one it did not create.
 bundle "$T/bg" "/$SCRATCH/g"

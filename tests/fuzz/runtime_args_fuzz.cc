@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The runtime argv (containerd, CRI-O, Podman, Docker) -> ParseRuntimeArgs.
+// The runtime argv (containerd, CRI-O, Podman, Docker) -> ParseRuntimeArgs,
+// and the lean path's command finder (UnchangedCommand), which must agree
+// with it whenever it takes a call.
 // The input is argv[1..] joined with NUL bytes.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (args.size() > 256) return 0;
 
   absl::StatusOr<RuntimeArgs> a = ParseRuntimeArgs(args);
+  std::vector<const char*> argv;
+  for (const std::string& s : args) argv.push_back(s.c_str());
+  std::optional<absl::string_view> lean =
+      kmemguard::shim::UnchangedCommand(argv);
+  if (lean.has_value()) {
+    // What the lean path reads: the same command, and the runtime gets
+    // argv unchanged.
+    FUZZ_CHECK(a.ok());
+    FUZZ_CHECK(*lean == a->command);
+    FUZZ_CHECK(a->passthrough == args);
+  }
   if (!a.ok()) return 0;
   // Nothing is invented: the real runtime gets at most what we got.
   FUZZ_CHECK(a->passthrough.size() <= args.size());

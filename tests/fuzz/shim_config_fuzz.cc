@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// /etc/kmemguard/config.toml -> ParseShimConfig.
+// /etc/kmemguard/config.toml -> ParseShimConfig, and the lean path's
+// reader (LeanConfigRuntime), which must agree with it whenever it takes a
+// file.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "fuzz_common.h"
 #include "common/shim_config.h"
 
+using kmemguard::shim::LeanConfigRuntime;
 using kmemguard::shim::ParseShimConfig;
 using kmemguard::shim::ShimConfig;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<ShimConfig> c = ParseShimConfig(text, "fuzz.toml");
+  std::optional<absl::string_view> lean = LeanConfigRuntime(text);
+  if (lean.has_value()) {
+    // Taken by the lean path: toml++ reads the same runtime from it.
+    FUZZ_CHECK(c.ok());
+    FUZZ_CHECK(*lean == c->runtime);
+  }
   if (!c.ok()) {
     FUZZ_CHECK(!c.status().message().empty());
     return 0;

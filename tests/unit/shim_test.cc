@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "catch2/catch.hpp"
 #include "cli/cmd_configure.h"
 #include "common/inherited_kmem.h"
@@ -225,6 +227,108 @@ warn-ratio = 0.8
     INFO(bad);
     CHECK(absl::IsInvalidArgument(s.status()));
     CHECK(absl::StrContains(s.status().message(), "bad.toml"));
+  }
+}
+
+// The lean path's config reader takes only what toml++ reads the same way.
+TEST_CASE("The lean config reader agrees with the full parser or declines",
+          "[unit]") {
+  const char* kTaken[] = {
+      "runtime = \"/usr/sbin/runc\"\n",
+      "# kmemguard\n\n  runtime=\"/usr/bin/runc\"   # the real one\n"
+      "state-dir = \"/run/kmemguard\"\nkmem-policy = \"guarded\"\n"
+      "failure-policy = \"fail-closed\"\ndebug-log = \"\"\n"
+      "disabled = false\n",
+      "disabled=true#off\nruntime\t=\t\"/opt/runc bin/runc\"",
+      "runtime = \"/x#not-a-comment\"\nkmem-policy = \"\"\n",
+      "",                                   // the defaults: runc on PATH
+      "state-dir = \"/run/k\"\n",
+      "runtime = \"crun\"\n",
+      "runtime = \"bin/runc\"\n",  // read alike; FindRealRuntime refuses it
+  };
+  for (const char* text : kTaken) {
+    INFO(text);
+    std::optional<absl::string_view> lean = LeanConfigRuntime(text);
+    REQUIRE(lean.has_value());
+    absl::StatusOr<ShimConfig> full = ParseShimConfig(text, "t.toml");
+    REQUIRE_OK(full);
+    CHECK(*lean == full->runtime);
+  }
+  CHECK(*LeanConfigRuntime(kTaken[2]) == "/opt/runc bin/runc");
+  CHECK(*LeanConfigRuntime("") == kDefaultRuntime);
+  const char* kDeclined[] = {
+      "runtime = \"\"\n",                             // empty
+      "runtime = \"/a\"\nruntime = \"/b\"\n",          // repeated key
+      "runtime = \"/a\"\n[hook]\ncleanup = true\n",     // a table
+      "runtime = \"/a\\u0062\"\n",                     // an escape
+      "runtime = '/a'\n",                            // a literal string
+      "runtime = \"\"\"/a\"\"\"\n",                       // multi-line
+      "runtime = \"/a\tb\"\n",                        // a tab inside
+      "runtime = \"/a\"\r\n",                          // CRLF
+      "runtime = \"/a\" x\n",                          // trailing text
+      "\"runtime\" = \"/a\"\n",                        // a quoted key
+      "runtime = \"/a\"\nruntim = \"/b\"\n",           // unknown key
+      "runtime = \"/a\"\nkmem-policy = \"sometimes\"\n",
+      "runtime = \"/a\"\nfailure-policy = \"maybe\"\n",
+      "runtime = \"/a\"\nstate-dir = \"relative\"\n",
+      "runtime = \"/a\"\ndisabled = \"yes\"\n",
+      "runtime = \"/a\"\ndisabled = truest\n",
+      "runtime = \"/a\"\ndisabled =\n",
+      "runtime = \"/\xc3\xa9\"\n",                     // not ASCII
+  };
+  for (const char* text : kDeclined) {
+    INFO(text);
+    CHECK_FALSE(LeanConfigRuntime(text).has_value());
+  }
+}
+
+// The lean path's command finder reads argv as ParseRuntimeArgs does.
+TEST_CASE("The lean command finder agrees with the argv parser or declines",
+          "[unit]") {
+  auto lean = [](const Args& a) {
+    std::vector<const char*> v;
+    for (const std::string& s : a) v.push_back(s.c_str());
+    return UnchangedCommand(v);
+  };
+  const Args kTaken[] = {
+      {"state", "c1"},
+      {"--root", "/run/runc", "start", "c1"},
+      {"--root=/run/runc", "--log", "/l", "--log-format", "json", "kill",
+       "c1", "9"},
+      {"--debug", "--systemd-cgroup", "exec", "--pid-file", "p", "c1", "sh"},
+      {"--root", "create", "state", "c1"},   // a value named like a command
+      {"--x", "v", "update", "c1"},          // an unknown flag's value
+      {"--x", "pause", "c1"},                // ... or not, before a command
+      {"state", "--kmemguard-config", "f"},  // after the command: the runtime's
+      {"--root", "/r", "create", "--bundle", "b", "c1"},
+      {"delete", "--force", "c1"},
+  };
+  for (const Args& a : kTaken) {
+    INFO(absl::StrJoin(a, " "));
+    std::optional<absl::string_view> command = lean(a);
+    REQUIRE(command.has_value());
+    RuntimeArgs full = Parse(a);
+    CHECK(*command == full.command);
+    CHECK(full.passthrough == a);
+  }
+  const Args kDeclined[] = {
+      {},
+      {"--version"},
+      {"--root", "/r"},
+      {"--kmemguard-config", "/f", "state", "c1"},
+      {"--kmemguard-runtime=/r", "state", "c1"},
+      {"--", "state", "c1"},
+  };
+  for (const Args& a : kDeclined) {
+    INFO(absl::StrJoin(a, " "));
+    CHECK_FALSE(lean(a).has_value());
+  }
+  // Of those, the lean path takes only the verbs without a row of their own.
+  for (const char* verb : {"state", "start", "kill", "exec", "update", "ps"}) {
+    CHECK(PassesThrough(verb));
+  }
+  for (const char* verb : {"", "create", "run", "restore", "delete"}) {
+    CHECK_FALSE(PassesThrough(verb));
   }
 }
 

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#include "runtime/lean_passthrough.h"
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "common/lean_path.h"
+#include "common/process.h"
+#include "common/shim_config.h"
+#include "runtime/runtime_args.h"
+#include "runtime/verbs.h"
+
+namespace kmemguard::shim {
+
+namespace {
+
+// FindRealRuntime without allocating: `runtime` itself when absolute, else
+// the first usable <dir>/<runtime> on `path_env`, written into `out`.
+// False when there is none (or it does not fit), which the full path then
+// reports.
+KMEMGUARD_LEAN_PATH bool LeanFindRuntime(std::string_view runtime,
+                                         std::string_view path_env, char* out,
+                                         size_t size) {
+  auto put = [&](std::string_view dir, std::string_view name) {
+    size_t n = dir.size() + (dir.empty() ? 0 : 1) + name.size();
+    if (n >= size) return false;
+    char* p = out;
+    if (!dir.empty()) {
+      p += dir.copy(p, dir.size());
+      *p++ = '/';
+    }
+    p += name.copy(p, name.size());
+    *p = '\0';
+    return true;
+  };
+  if (!runtime.empty() && runtime.front() == '/') {
+    return put({}, runtime) && UsableRuntime(out);
+  }
+  if (runtime.empty() || runtime.find('/') != std::string_view::npos) {
+    return false;
+  }
+  for (size_t at = 0; at <= path_env.size();) {
+    size_t end = path_env.find(':', at);
+    if (end == std::string_view::npos) end = path_env.size();
+    std::string_view dir = path_env.substr(at, end - at);
+    at = end + 1;
+    if (!dir.empty() && put(dir, runtime) && UsableRuntime(out)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+KMEMGUARD_LEAN_PATH void TryLeanPassThrough(int argc, char** argv) {
+  if (argc < 2) return;
+  std::optional<absl::string_view> command =
+      UnchangedCommand(absl::MakeConstSpan(argv + 1, argc - 1));
+  if (!command.has_value() || !PassesThrough(*command)) return;
+  // $KMEMGUARD_RUNTIME overrides the file, also a broken one: the full
+  // path decides.
+  if (const char* env = std::getenv("KMEMGUARD_RUNTIME"); env && *env) return;
+  const char* path = std::getenv("KMEMGUARD_CONFIG");
+  const bool named = path != nullptr && *path != '\0';
+  if (!named) path = kDefaultConfigPath;
+  // The packaged file and configure's are well under 4 KiB.
+  char text[4096];
+  long n = ReadSmallFile(path, text, sizeof(text));
+  // A missing default file means the defaults (LoadShimConfig).
+  if (n < 0 && !(errno == ENOENT && !named)) return;
+  std::optional<absl::string_view> runtime = LeanConfigRuntime(
+      absl::string_view(text, n < 0 ? 0 : static_cast<size_t>(n)));
+  if (!runtime.has_value()) return;
+  const char* path_env = std::getenv("PATH");
+  char runtime_path[1024];
+  if (!LeanFindRuntime(std::string_view(runtime->data(), runtime->size()),
+                       path_env ? path_env : kDefaultPathEnv, runtime_path,
+                       sizeof(runtime_path))) {
+    return;
+  }
+  char* const program = argv[0];
+  argv[0] = runtime_path;
+  ExecArgv(runtime_path, argv);
+  argv[0] = program;  // the full path reports the failed exec
+}
+
+}  // namespace kmemguard::shim
