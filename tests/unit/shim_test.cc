@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "catch2/catch.hpp"
 #include "cli/cmd_configure.h"
 #include "common/inherited_kmem.h"
@@ -256,6 +257,17 @@ TEST_CASE("The lean config reader agrees with the full parser or declines",
   }
   CHECK(*LeanConfigRuntime(kTaken[2]) == "/opt/runc bin/runc");
   CHECK(*LeanConfigRuntime("") == kDefaultRuntime);
+  // The file the packages install takes the lean path, commented out or
+  // with its runtime line set.
+  absl::StatusOr<std::string> packaged =
+      ReadHostFile(KMEMGUARD_TESTS_DIR "/../packaging/config.toml");
+  REQUIRE_OK(packaged);
+  CHECK(LeanConfigRuntime(*packaged) == kDefaultRuntime);
+  std::string set = absl::StrReplaceAll(
+      *packaged, {{"#runtime = \"runc\"", "runtime = \"/usr/bin/runc\""}});
+  REQUIRE(set != *packaged);
+  CHECK(LeanConfigRuntime(set) == "/usr/bin/runc");
+  CHECK(ParseShimConfig(set, "packaged")->runtime == "/usr/bin/runc");
   const char* kDeclined[] = {
       "runtime = \"\"\n",                             // empty
       "runtime = \"/a\"\nruntime = \"/b\"\n",          // repeated key
