@@ -201,23 +201,31 @@ check '[ ! -e "$MEM/$SCRATCH/d9" ]' "fail-open: and nothing of ours is left"
 
 # The lean path (runtime/lean_passthrough.h): a verb that is only passed
 # through, with a plainly written config, execs the runtime before any of
-# the full path's work; the full path's read of the config (toml++'s
-# loader) asks for 8192 bytes, the lean one for 4096. A config the lean
-# reader does not take (a table) goes the full way, with the same result.
+# the full path's work. strace -y names the file of each read: the lean
+# path reads the config in one 4096-byte buffer, the full path's loader in
+# 8192-byte reads. A config the lean reader does not take (a table) goes
+# the full way, with the same result. (No LeakSanitizer under ptrace.)
 if command -v strace >/dev/null; then
-  before_exec() { awk '/execve\(/ { n++ } n < 2' "$1"; }
-  strace -f -qq -e trace=read,execve -o "$T/lean.trace" "${W[@]}" state lean1 >/dev/null 2>&1
+  config_reads() {  # TRACE FILE: the config's reads before the runtime's execve
+    awk -v stub="execve(\"$STUB\"" 'index($0, stub) { exit } { print }' "$1" |
+      grep -F "read(" | grep -F "<$2>" || true
+  }
+  ASAN_OPTIONS=detect_leaks=0 strace -f -qq -y -e trace=read,execve -o "$T/lean.trace" \
+    "${W[@]}" state lean1 >/dev/null 2>&1
   rc=$?
   check '[ $rc = 1 ] && grep -q "^state lean1 " "$STUB_LOG"' \
     "lean path: state reaches the runtime and its exit status comes back"
-  check 'before_exec "$T/lean.trace" | grep -q ", 4096) = " && ! before_exec "$T/lean.trace" | grep -q ", 8192) = "' \
-    "lean path: taken with a plain config: $(before_exec "$T/lean.trace" | grep read)"
+  reads=$(config_reads "$T/lean.trace" "$T/config.toml")
+  check 'grep -q ", 4096) = " <<<"$reads" && ! grep -q ", 8192) = " <<<"$reads"' \
+    "lean path: taken with a plain config: $reads"
   { cat "$T/config.toml"; printf '[hook]\ncleanup = true\n'; } >"$T/hook.toml"
-  KMEMGUARD_CONFIG="$T/hook.toml" strace -f -qq -e trace=read,execve -o "$T/full.trace" \
+  KMEMGUARD_CONFIG="$T/hook.toml" ASAN_OPTIONS=detect_leaks=0 \
+    strace -f -qq -y -e trace=read,execve -o "$T/full.trace" \
     "${W[@]}" state lean2 >/dev/null 2>&1
   rc=$?
-  check '[ $rc = 1 ] && grep -q "^state lean2 " "$STUB_LOG" && before_exec "$T/full.trace" | grep -q ", 8192) = "' \
-    "lean path: a config with a table goes the full way, same result"
+  reads=$(config_reads "$T/full.trace" "$T/hook.toml")
+  check '[ $rc = 1 ] && grep -q "^state lean2 " "$STUB_LOG" && grep -q ", 8192) = " <<<"$reads"' \
+    "lean path: a config with a table goes the full way, same result: $reads"
 fi
 
 # gc: --dry-run removes nothing; --format json; never a cgroup with tasks
