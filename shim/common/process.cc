@@ -51,6 +51,10 @@ absl::Status MakeParents(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// An executable regular file that is not this program (by device and
+// inode, so the wrapper installed as "runc" cannot exec itself).
 KMEMGUARD_LEAN_PATH bool UsableRuntime(const char* path) {
   struct stat st, self;
   if (stat(path, &st) != 0) return false;
@@ -58,28 +62,66 @@ KMEMGUARD_LEAN_PATH bool UsableRuntime(const char* path) {
   return !(stat("/proc/self/exe", &self) == 0 && SameFile(st, self));
 }
 
+// <dir>/<name> (or `name` alone for an empty dir) into `out`.
+KMEMGUARD_LEAN_PATH bool JoinInto(std::string_view dir, std::string_view name,
+                                  char* out, size_t size) {
+  if (dir.size() + (dir.empty() ? 0 : 1) + name.size() >= size) return false;
+  char* p = out;
+  if (!dir.empty()) {
+    p += dir.copy(p, dir.size());
+    *p++ = '/';
+  }
+  p += name.copy(p, name.size());
+  *p = '\0';
+  return true;
+}
+
+bool IsAbsolute(std::string_view path) {
+  return !path.empty() && path.front() == '/';
+}
+
+// A runtime named by a bare name, looked up on PATH.
+bool IsBareName(std::string_view name) {
+  return !name.empty() && name.find('/') == std::string_view::npos;
+}
+
+}  // namespace
+
+KMEMGUARD_LEAN_PATH bool FindRuntimeInto(std::string_view name_or_path,
+                                         std::string_view path_env, char* out,
+                                         size_t size) {
+  if (IsAbsolute(name_or_path)) {
+    return JoinInto({}, name_or_path, out, size) && UsableRuntime(out);
+  }
+  if (!IsBareName(name_or_path)) return false;
+  for (size_t at = 0; at <= path_env.size();) {
+    size_t end = path_env.find(':', at);
+    if (end == std::string_view::npos) end = path_env.size();
+    std::string_view dir = path_env.substr(at, end - at);
+    at = end + 1;
+    if (!dir.empty() && JoinInto(dir, name_or_path, out, size) &&
+        UsableRuntime(out)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<std::string> FindRealRuntime(const std::string& name_or_path,
                                             const std::string& path_env) {
-  auto usable = [](const std::string& candidate) {
-    return UsableRuntime(candidate.c_str());
-  };
-  if (!name_or_path.empty() && name_or_path[0] == '/') {
-    if (!usable(name_or_path)) {
-      return absl::NotFoundError(absl::StrCat(
-          "runtime ", name_or_path,
-          " is not an executable regular file (or is kmemguard-runtime "
-          "itself)"));
-    }
-    return name_or_path;
+  char found[PATH_MAX];
+  if (FindRuntimeInto(name_or_path, path_env, found, sizeof(found))) {
+    return std::string(found);
   }
-  if (name_or_path.find('/') != std::string::npos || name_or_path.empty()) {
+  if (IsAbsolute(name_or_path)) {
+    return absl::NotFoundError(absl::StrCat(
+        "runtime ", name_or_path,
+        " is not an executable regular file (or is kmemguard-runtime "
+        "itself)"));
+  }
+  if (!IsBareName(name_or_path)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "runtime \"", name_or_path, "\" must be an absolute path or a name"));
-  }
-  for (absl::string_view dir : absl::StrSplit(path_env, ':')) {
-    if (dir.empty()) continue;
-    std::string candidate = absl::StrCat(dir, "/", name_or_path);
-    if (usable(candidate)) return candidate;
   }
   return absl::NotFoundError(absl::StrCat(
       "no \"", name_or_path, "\" other than kmemguard-runtime on PATH (",

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,10 +41,11 @@ namespace kmemguard::shim {
 inline constexpr char kDefaultPathEnv[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// True when `path` is an executable regular file and not this program
-// (compared with /proc/self/exe by device and inode). FindRealRuntime's
-// test of each candidate; no allocation.
-bool UsableRuntime(const char* path);
+// FindRealRuntime's lookup without allocating, for the lean path too:
+// writes the runtime's path into `out` (`size` bytes, NUL-terminated) and
+// returns true, or false when there is none or it does not fit.
+bool FindRuntimeInto(std::string_view name_or_path, std::string_view path_env,
+                     char* out, size_t size);
 
 // Returns the absolute path of the real runtime: `name_or_path` itself when
 // absolute, else the first match on `path_env` that is a regular executable

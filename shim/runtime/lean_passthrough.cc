@@ -18,45 +18,6 @@
 
 namespace kmemguard::shim {
 
-namespace {
-
-// FindRealRuntime without allocating: `runtime` itself when absolute, else
-// the first usable <dir>/<runtime> on `path_env`, written into `out`.
-// False when there is none (or it does not fit), which the full path then
-// reports.
-KMEMGUARD_LEAN_PATH bool LeanFindRuntime(std::string_view runtime,
-                                         std::string_view path_env, char* out,
-                                         size_t size) {
-  auto put = [&](std::string_view dir, std::string_view name) {
-    size_t n = dir.size() + (dir.empty() ? 0 : 1) + name.size();
-    if (n >= size) return false;
-    char* p = out;
-    if (!dir.empty()) {
-      p += dir.copy(p, dir.size());
-      *p++ = '/';
-    }
-    p += name.copy(p, name.size());
-    *p = '\0';
-    return true;
-  };
-  if (!runtime.empty() && runtime.front() == '/') {
-    return put({}, runtime) && UsableRuntime(out);
-  }
-  if (runtime.empty() || runtime.find('/') != std::string_view::npos) {
-    return false;
-  }
-  for (size_t at = 0; at <= path_env.size();) {
-    size_t end = path_env.find(':', at);
-    if (end == std::string_view::npos) end = path_env.size();
-    std::string_view dir = path_env.substr(at, end - at);
-    at = end + 1;
-    if (!dir.empty() && put(dir, runtime) && UsableRuntime(out)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 KMEMGUARD_LEAN_PATH void TryLeanPassThrough(int argc, char** argv) {
   if (argc < 2) return;
   std::optional<absl::string_view> command =
@@ -78,7 +39,7 @@ KMEMGUARD_LEAN_PATH void TryLeanPassThrough(int argc, char** argv) {
   if (!runtime.has_value()) return;
   const char* path_env = std::getenv("PATH");
   char runtime_path[1024];
-  if (!LeanFindRuntime(std::string_view(runtime->data(), runtime->size()),
+  if (!FindRuntimeInto(std::string_view(runtime->data(), runtime->size()),
                        path_env ? path_env : kDefaultPathEnv, runtime_path,
                        sizeof(runtime_path))) {
     return;
