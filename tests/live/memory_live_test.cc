@@ -242,14 +242,7 @@ TEST_CASE("An explicit kernel memory limit on this kernel warns that it was "
   REQUIRE_OK(mc.Remove(path));
 }
 
-// Writes `bytes` of page cache from inside `path`, then exits. The pages
-// are written back (fsync) before the exit, so they are clean: force_empty
-// reclaims clean page cache at once, while it gives up on pages still
-// dirty or under writeback after a bounded number of reclaim retries
-// (mm/memcontrol.c, mem_cgroup_force_empty), which then keep the cgroup
-// as a zombie. The likely cause of one CI run's failure on a busy disk
-// (2 unexpected zombies after force_empty in each of 3 attempts). A plain
-// rmdir leaves a zombie either way.
+// Writes `bytes` of page cache from inside `path`, then exits.
 void ChargePageCache(const CgroupPath& path, const std::string& file,
                      size_t bytes) {
   pid_t pid = fork();
@@ -263,7 +256,6 @@ void ChargePageCache(const CgroupPath& path, const std::string& file,
     for (size_t done = 0; done < bytes; done += chunk.size()) {
       if (write(fd, chunk.data(), chunk.size()) < 0) _exit(1);
     }
-    if (fsync(fd) != 0) _exit(1);
     close(fd);
     _exit(0);
   }
